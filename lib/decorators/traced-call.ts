@@ -1,0 +1,161 @@
+import { context, SpanStatusCode, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { isObservable, Observable } from 'rxjs';
+import { setSafeAttribute } from '../attributes/set-safe-attribute.js';
+import { runtimeOf } from '../runtime/active-runtime.js';
+import type { TracingRuntime } from '../runtime/tracing-runtime.js';
+import type { SpanSpec } from './span-spec.js';
+
+/**
+ * Runs `method` inside a span described by `spec`. The span ends when the work ends:
+ * on return, when a Promise settles, when a thenable the caller awaits settles, or when
+ * an Observable completes, errors or is unsubscribed. Errors are recorded and rethrown
+ * as the same object. A fault in tracing itself never reaches the caller.
+ */
+export function tracedCall(spec: SpanSpec, method: Function, self: unknown, args: IArguments): unknown {
+  const parent = context.active();
+  const runtime = runtimeOf(parent);
+  if (runtime.ownsSampler && isUnsampledChild(parent)) return method.apply(self, args);
+
+  let span: Span;
+  let spanContext: Context;
+  try {
+    span = runtime.tracer.startSpan(spec.name, spec.options, parent);
+    if (spec.params.length > 0 && span.isRecording()) recordParams(span, spec, args, runtime);
+    spanContext = trace.setSpan(parent, span);
+  } catch (error) {
+    runtime.report('starting a span', error);
+    return method.apply(self, args);
+  }
+
+  let result: unknown;
+  try {
+    result = context.with(spanContext, apply, undefined, method, self, args);
+  } catch (error) {
+    endWithError(span, error);
+    throw error;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (value) => {
+        span.end();
+        return value;
+      },
+      (error) => {
+        endWithError(span, error);
+        throw error;
+      },
+    );
+  }
+  if (isObservable(result)) return traceObservable(result, span, spanContext);
+  if (isThenable(result)) return endOnSettle(result, span);
+  span.end();
+  return result;
+}
+
+function apply(method: Function, self: unknown, args: IArguments): unknown {
+  return method.apply(self, args);
+}
+
+/** A parent-based sampler never records a child of an unsampled parent: skip the work. */
+function isUnsampledChild(parent: Context): boolean {
+  const span = trace.getSpan(parent);
+  return span !== undefined && (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0;
+}
+
+function recordParams(span: Span, spec: SpanSpec, args: IArguments, runtime: TracingRuntime): void {
+  for (const param of spec.params) {
+    let value: unknown = args[param.index];
+    if (value === undefined) continue;
+    if (param.map) {
+      try {
+        value = param.map(value);
+      } catch (error) {
+        runtime.report(`@SpanAttr('${param.key}') map`, error);
+        continue;
+      }
+    }
+    setSafeAttribute(span, param.key, value, runtime.options);
+  }
+}
+
+export function endWithError(span: Span, error: unknown): void {
+  try {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+  } catch {
+    // an error whose getters throw still ends the span, just without details
+  }
+  span.end();
+}
+
+function errorMessage(error: unknown): string | undefined {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : undefined;
+}
+
+function traceObservable(source: Observable<unknown>, span: Span, spanContext: Context): Observable<unknown> {
+  let ended = false;
+  const end = (error?: unknown, failed = false): void => {
+    if (ended) return;
+    ended = true;
+    if (failed) endWithError(span, error);
+    else span.end();
+  };
+  return new Observable((subscriber) => {
+    const subscription = context.with(spanContext, () =>
+      source.subscribe({
+        next: (value) => subscriber.next(value),
+        error: (error) => {
+          end(error, true);
+          subscriber.error(error);
+        },
+        complete: () => {
+          end();
+          subscriber.complete();
+        },
+      }),
+    );
+    return () => {
+      subscription.unsubscribe();
+      end();
+    };
+  });
+}
+
+interface Thenable {
+  then(onFulfilled?: (value: unknown) => unknown, onRejected?: (error: unknown) => unknown): unknown;
+}
+
+function isThenable(value: unknown): value is Thenable {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as Thenable).then === 'function';
+}
+
+/**
+ * Lazy thenables (query builders) run when `then` is called, so calling it ourselves
+ * would run them twice. Instead the caller's own `then` is observed, and the object
+ * keeps its identity, prototype and other methods.
+ */
+function endOnSettle(thenable: Thenable, span: Span): Thenable {
+  let ended = false;
+  return new Proxy(thenable, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== 'then' || typeof value !== 'function') return value;
+      return (onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) =>
+        value.call(
+          target,
+          (result: unknown) => {
+            if (!ended) span.end();
+            ended = true;
+            return onFulfilled ? onFulfilled(result) : result;
+          },
+          (error: unknown) => {
+            if (!ended) endWithError(span, error);
+            ended = true;
+            if (onRejected) return onRejected(error);
+            throw error;
+          },
+        );
+    },
+  });
+}

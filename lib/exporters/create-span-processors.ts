@@ -1,0 +1,72 @@
+import type { Logger } from '@nestjs/common';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { ResolvedOptions } from '../resolve-options.js';
+import type { ExporterOption } from '../tracing-options.interface.js';
+import { jaegerNotInstalled } from '../tracing.messages.js';
+import { GuardedExporter } from './guarded-exporter.js';
+import { JaegerFileExporter } from './jaeger-file.exporter.js';
+
+export interface SpanProcessors {
+  processors: SpanProcessor[];
+  exporters: GuardedExporter[];
+}
+
+export async function createSpanProcessors(options: ResolvedOptions, logger: Logger): Promise<SpanProcessors> {
+  const processors: SpanProcessor[] = [];
+  const exporters: GuardedExporter[] = [];
+  for (const choice of options.exporters) {
+    if (choice === 'none') continue;
+    const exporter = await createExporter(choice, options);
+    const guarded = new GuardedExporter(exporter, exporterName(choice), logger, options.batch.exportTimeoutMillis);
+    exporters.push(guarded);
+    // Console output is for people watching: show each span as it ends.
+    processors.push(
+      choice === 'console'
+        ? new SimpleSpanProcessor({ exporter: guarded })
+        : new BatchSpanProcessor({
+            exporter: guarded,
+            ...options.batch,
+            // the guard times out first, so the processor never sees a hung export
+            exportTimeoutMillis: options.batch.exportTimeoutMillis + 1000,
+          }),
+    );
+  }
+  return { processors, exporters };
+}
+
+async function createExporter(choice: ExporterOption, options: ResolvedOptions): Promise<SpanExporter> {
+  if (typeof choice !== 'string') return choice;
+  switch (choice) {
+    case 'otlp':
+      return new OTLPTraceExporter({
+        url: options.otlp.url,
+        headers: options.otlp.headers,
+        timeoutMillis: options.otlp.timeoutMillis ?? options.batch.exportTimeoutMillis,
+      });
+    case 'jaeger':
+      return createJaegerExporter(options);
+    case 'console':
+      return new ConsoleSpanExporter();
+    case 'file':
+      return new JaegerFileExporter({ path: options.filePath as string });
+    default:
+      throw new Error(`unreachable exporter ${choice}`);
+  }
+}
+
+/** Loaded only when chosen: the package is deprecated upstream and pulls in jaeger-client. */
+async function createJaegerExporter(options: ResolvedOptions): Promise<SpanExporter> {
+  let mod: typeof import('@opentelemetry/exporter-jaeger');
+  try {
+    mod = await import('@opentelemetry/exporter-jaeger');
+  } catch {
+    throw new Error(jaegerNotInstalled());
+  }
+  const { endpoint, host, port, username, password } = options.jaeger;
+  return new mod.JaegerExporter(endpoint ? { endpoint, username, password } : { host, port });
+}
+
+function exporterName(choice: ExporterOption): string {
+  return typeof choice === 'string' ? choice : (choice.constructor?.name ?? 'custom exporter');
+}

@@ -1,0 +1,101 @@
+import { Logger } from '@nestjs/common';
+import { trace, type Tracer } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { createSpanProcessors } from '../exporters/create-span-processors.js';
+import type { GuardedExporter } from '../exporters/guarded-exporter.js';
+import type { ResolvedOptions } from '../resolve-options.js';
+import { TRACER_NAME } from '../tracing.constants.js';
+import { shutdownTimedOut, tracingFault, usingGlobalProvider } from '../tracing.messages.js';
+import { acquireGlobals, hasForeignTracerProvider } from './global-otel.js';
+
+/**
+ * One app's tracing: its tracer, its resolved options and, unless a preloaded SDK
+ * is in charge, the tracer provider and exporters it owns.
+ */
+export class TracingRuntime {
+  private readonly reported = new Set<string>();
+  private releaseGlobals?: () => void;
+
+  constructor(
+    readonly tracer: Tracer,
+    readonly options: ResolvedOptions,
+    /** True when our parent-based sampler decides, so a child of an unsampled parent can skip the span. */
+    readonly ownsSampler: boolean,
+    readonly logger: Logger = new Logger('Tracing'),
+    private readonly provider?: TracerProvider,
+    private readonly exporters: GuardedExporter[] = [],
+  ) {}
+
+  static async start(options: ResolvedOptions, logger = new Logger('Tracing')): Promise<TracingRuntime> {
+    if (!options.enabled) {
+      return new TracingRuntime(trace.getTracerProvider().getTracer('disabled'), options, false, logger);
+    }
+    if (hasForeignTracerProvider()) {
+      logger.log(usingGlobalProvider());
+      const runtime = new TracingRuntime(trace.getTracer(TRACER_NAME), options, false, logger);
+      runtime.releaseGlobals = acquireGlobals();
+      return runtime;
+    }
+    const { processors, exporters } = await createSpanProcessors(options, logger);
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes(options.resourceAttributes),
+      sampler: new ParentBasedSampler({
+        root: options.sampleRatio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(options.sampleRatio),
+      }),
+      spanLimits: {
+        attributeValueLengthLimit: options.attributeValueLengthLimit,
+        attributeCountLimit: options.attributeCountLimit,
+      },
+      spanProcessors: processors,
+    });
+    const runtime = new TracingRuntime(provider.getTracer(TRACER_NAME), options, true, logger, provider, exporters);
+    runtime.releaseGlobals = acquireGlobals(provider);
+    return runtime;
+  }
+
+  /** Logs a tracing fault once per place, so a broken span path never floods the log. */
+  report(where: string, error: unknown): void {
+    if (this.reported.has(where)) return;
+    this.reported.add(where);
+    this.logger.warn(tracingFault(where, error));
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.provider?.forceFlush();
+  }
+
+  /** Flushes every finished span, bounded by shutdownTimeoutMs; never rejects. */
+  async shutdown(): Promise<void> {
+    const release = this.releaseGlobals;
+    this.releaseGlobals = undefined;
+    if (!release) return;
+    const ms = this.options.shutdownTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
+    });
+    try {
+      const work = this.provider ? this.provider.shutdown() : flushGlobal();
+      const outcome = await Promise.race([work.then(() => 'done' as const), timedOut]);
+      if (outcome === 'timeout') this.logger.warn(shutdownTimedOut(ms));
+    } catch (error) {
+      this.report('shutdown', error);
+    } finally {
+      clearTimeout(timer);
+      for (const exporter of this.exporters) exporter.reportAtShutdown();
+      release();
+    }
+  }
+}
+
+/** A preloaded SDK owns its own shutdown; we only flush what this app produced. */
+async function flushGlobal(): Promise<void> {
+  const provider = trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } };
+  await provider.getDelegate?.().forceFlush?.();
+}

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { context, INVALID_SPAN_CONTEXT, trace, type Span, type SpanOptions } from '@opentelemetry/api';
+import { safeAttributes, setSafeAttribute } from './attributes/set-safe-attribute.js';
+import { tracedCall } from './decorators/traced-call.js';
+import { runtimeOf } from './runtime/active-runtime.js';
+
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+const NO_ARGS = (function (): IArguments {
+  // eslint-disable-next-line prefer-rest-params
+  return arguments;
+})();
+
+/** Tracing for code that cannot use a decorator. Every method is safe to call with no active span. */
+@Injectable()
+export class TraceService {
+  /** The active span, if any. */
+  getSpan(): Span | undefined {
+    return trace.getSpan(context.active());
+  }
+
+  /** The active trace id (32 hex characters), if any. */
+  getTraceId(): string | undefined {
+    return this.getSpan()?.spanContext().traceId;
+  }
+
+  setAttribute(key: string, value: unknown): void {
+    const span = this.getSpan();
+    if (span?.isRecording()) setSafeAttribute(span, key, value, runtimeOf(context.active()).options);
+  }
+
+  setAttributes(attributes: Record<string, unknown>): void {
+    const span = this.getSpan();
+    if (span?.isRecording()) span.setAttributes(safeAttributes(attributes, runtimeOf(context.active()).options));
+  }
+
+  addEvent(name: string, attributes?: Record<string, unknown>): void {
+    const span = this.getSpan();
+    if (span?.isRecording()) span.addEvent(String(name), safeAttributes(attributes, runtimeOf(context.active()).options));
+  }
+
+  /**
+   * Runs `fn` in a new span, active inside it, and ends the span when the work ends
+   * (return, Promise settle, Observable completion), recording errors.
+   */
+  startActiveSpan<T>(name: string, fn: (span: Span) => T, options: SpanOptions = {}): T {
+    const run = (): T => fn(trace.getSpan(context.active()) ?? NO_SPAN);
+    return tracedCall({ name, options, params: [] }, run, undefined, NO_ARGS) as T;
+  }
+}

@@ -1,0 +1,80 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { ModuleMetadata, Type } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
+
+export type ExporterName = 'otlp' | 'jaeger' | 'console' | 'file' | 'none';
+export type ExporterOption = ExporterName | SpanExporter;
+
+/** A request is left untraced when its path equals a string, matches a RegExp, or the function says so. */
+export type IgnoreRule = string | RegExp | ((path: string, req: IncomingMessage) => boolean);
+
+export interface OtlpOptions {
+  /** Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318/v1/traces. */
+  url?: string;
+  headers?: Record<string, string>;
+  timeoutMillis?: number;
+}
+
+export interface JaegerOptions {
+  /** Collector endpoint for thrift over HTTP, e.g. http://localhost:14268/api/traces. */
+  endpoint?: string;
+  /** UDP agent host (used when no endpoint is given). Default localhost. */
+  host?: string;
+  /** UDP agent port. Default 6832 (binary thrift). */
+  port?: number;
+  username?: string;
+  password?: string;
+}
+
+export interface FileExporterOptions {
+  /** File to write: Jaeger UI's "Upload JSON" form, one entry per trace. */
+  path: string;
+}
+
+export interface BatchOptions {
+  maxQueueSize?: number;
+  maxExportBatchSize?: number;
+  scheduledDelayMillis?: number;
+  exportTimeoutMillis?: number;
+}
+
+export interface TracingModuleOptions {
+  /** `service.name`. Default: OTEL_SERVICE_NAME, else the package name, else `unknown_service`. */
+  serviceName?: string;
+  serviceVersion?: string;
+  resourceAttributes?: Attributes;
+  /** Turn tracing off entirely (decorators become plain calls). Default: not OTEL_SDK_DISABLED. */
+  enabled?: boolean;
+  /** Default: OTEL_TRACES_EXPORTER, else 'otlp'. */
+  exporter?: ExporterOption | ExporterOption[];
+  otlp?: OtlpOptions;
+  jaeger?: JaegerOptions;
+  file?: FileExporterOptions;
+  /** Share of new traces recorded, 0..1; a continued trace follows its parent. Default: OTEL_TRACES_SAMPLER(_ARG), else 1. */
+  sampleRatio?: number;
+  /** Requests left without a server span, e.g. health checks. */
+  ignore?: IgnoreRule[];
+  /** CLIENT spans and context propagation for outgoing fetch and node:http requests. Default true. */
+  traceOutgoingHttp?: boolean;
+  /** Longest string kept in an attribute; longer values are cut. Default 2048. */
+  attributeValueLengthLimit?: number;
+  /** Most attributes kept per span. Default 128. */
+  attributeCountLimit?: number;
+  /** Attribute keys whose values are replaced by `[REDACTED]`, added to the defaults. */
+  redact?: Array<string | RegExp>;
+  batch?: BatchOptions;
+  /** Longest wait for the final flush when the app closes. Default 5000 ms. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface TracingOptionsFactory {
+  createTracingOptions(): Promise<TracingModuleOptions> | TracingModuleOptions;
+}
+
+export interface TracingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: any[];
+  useFactory?: (...args: any[]) => Promise<TracingModuleOptions> | TracingModuleOptions;
+  useClass?: Type<TracingOptionsFactory>;
+  useExisting?: Type<TracingOptionsFactory>;
+}

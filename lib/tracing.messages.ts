@@ -1,0 +1,45 @@
+export const invalidOption = (option: string, expected: string, got: unknown): string =>
+  `nestjs-tracing: option "${option}" must be ${expected}, got ${describe(got)}. Fix it in TracingModule.forRoot()/forRootAsync().`;
+
+export const invalidEnv = (name: string, expected: string, got: string): string =>
+  `nestjs-tracing: environment variable ${name} must be ${expected}, got "${got}".`;
+
+export const jaegerNotInstalled = (): string =>
+  'nestjs-tracing: exporter "jaeger" needs the package @opentelemetry/exporter-jaeger. ' +
+  'Install it: npm i @opentelemetry/exporter-jaeger@2.11.0';
+
+export const usingGlobalProvider = (): string =>
+  'A tracer provider is already registered (a preloaded OpenTelemetry SDK): using it; ' +
+  'the exporter, sampling and limit options of TracingModule are ignored.';
+
+export const exporterDown = (name: string, error: unknown): string =>
+  `Span export to ${name} failed (${errorText(error)}); dropping spans until it recovers.`;
+
+export const exporterRecovered = (name: string, dropped: number): string =>
+  `Span export to ${name} recovered; ${dropped} span(s) were dropped while it was failing.`;
+
+export const exporterDroppedAtShutdown = (name: string, dropped: number): string =>
+  `Span export to ${name} was still failing at shutdown; ${dropped} span(s) were dropped.`;
+
+export const shutdownTimedOut = (ms: number): string =>
+  `Flushing spans at shutdown took longer than shutdownTimeoutMs (${ms} ms); the rest were dropped.`;
+
+export const tracingFault = (where: string, error: unknown): string =>
+  `Tracing failed in ${where} (${errorText(error)}); the call went on untraced. Reported once.`;
+
+export function errorText(error: unknown): string {
+  try {
+    if (error instanceof Error) return error.message || error.name;
+    return String(error);
+  } catch {
+    return 'unprintable error';
+  }
+}
+
+function describe(value: unknown): string {
+  try {
+    return typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
+  } catch {
+    return typeof value;
+  }
+}
