@@ -3,8 +3,8 @@ import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type Span
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ResolvedOptions } from '../resolve-options.js';
 import type { ExporterOption } from '../tracing-options.interface.js';
-import { jaegerNotInstalled } from '../tracing.messages.js';
 import { GuardedExporter } from './guarded-exporter.js';
+import { createJaegerExporter } from './jaeger-exporter.js';
 import { JaegerFileExporter } from './jaeger-file.exporter.js';
 
 export interface SpanProcessors {
@@ -45,7 +45,7 @@ async function createExporter(choice: ExporterOption, options: ResolvedOptions):
         timeoutMillis: options.otlp.timeoutMillis ?? options.batch.exportTimeoutMillis,
       });
     case 'jaeger':
-      return createJaegerExporter(options);
+      return createJaegerExporter(options.jaeger);
     case 'console':
       return new ConsoleSpanExporter();
     case 'file':
@@ -53,18 +53,6 @@ async function createExporter(choice: ExporterOption, options: ResolvedOptions):
     default:
       throw new Error(`unreachable exporter ${choice}`);
   }
-}
-
-/** Loaded only when chosen: the package is deprecated upstream and pulls in jaeger-client. */
-async function createJaegerExporter(options: ResolvedOptions): Promise<SpanExporter> {
-  let mod: typeof import('@opentelemetry/exporter-jaeger');
-  try {
-    mod = await import('@opentelemetry/exporter-jaeger');
-  } catch {
-    throw new Error(jaegerNotInstalled());
-  }
-  const { endpoint, host, port, username, password } = options.jaeger;
-  return new mod.JaegerExporter(endpoint ? { endpoint, username, password } : { host, port });
 }
 
 function exporterName(choice: ExporterOption): string {
