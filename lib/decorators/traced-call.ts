@@ -81,11 +81,17 @@ function recordParams(span: Span, spec: SpanSpec, args: IArguments, runtime: Tra
 export function endWithError(span: Span, error: unknown): void {
   try {
     span.recordException(error as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+    if (!isClientError(error)) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
   } catch {
     // an error whose getters throw still ends the span, just without details
   }
   span.end();
+}
+
+/** A Nest HttpException below 500 (NotFound, Forbidden...) is an answer, not a failure, as for server spans. */
+function isClientError(error: unknown): boolean {
+  const status = (error as { getStatus?: () => unknown } | null)?.getStatus?.();
+  return typeof status === 'number' && status < 500;
 }
 
 function errorMessage(error: unknown): string | undefined {

@@ -207,3 +207,32 @@ describe('@SpanAttr', () => {
     expect(typeof spans[1]?.attributes['order.customer']).toBe('string');
   });
 });
+
+describe('@Trace and Nest HTTP exceptions', () => {
+  it('records a 4xx HttpException as an event without marking the span failed; a 5xx one fails it', async () => {
+    const { NotFoundException, ServiceUnavailableException } = await import('@nestjs/common');
+    class Lookup {
+      @Trace()
+      missing(): never {
+        throw new NotFoundException('no such product');
+      }
+      @Trace()
+      down(): never {
+        throw new ServiceUnavailableException('inventory down');
+      }
+    }
+    const t = await startTestRuntime();
+    try {
+      expect(() => new Lookup().missing()).toThrow(NotFoundException);
+      expect(() => new Lookup().down()).toThrow(ServiceUnavailableException);
+      const spans = await t.spans();
+      const missing = spans.find((s) => s.name === 'Lookup.missing')!;
+      const down = spans.find((s) => s.name === 'Lookup.down')!;
+      expect(missing.status.code).toBe(SpanStatusCode.UNSET);
+      expect(missing.events[0]?.attributes?.['exception.message']).toBe('no such product');
+      expect(down.status.code).toBe(SpanStatusCode.ERROR);
+    } finally {
+      await t.stop();
+    }
+  });
+});
