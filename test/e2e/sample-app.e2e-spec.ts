@@ -1,0 +1,91 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type { JaegerSpan, JaegerTrace } from '../../lib/exporters/jaeger-json.js';
+import { traffic } from '../../sample-app/traffic.js';
+import { baseUrl, listen } from '../support/platforms.js';
+
+/*
+ * The demo's services, booted as a user would run them, writing one shared trace file:
+ * what lands there must be what Jaeger UI's "Upload JSON" turns into trees.
+ */
+describe('sample-app: gateway and inventory writing one Jaeger UI file', () => {
+  let dir: string;
+  let traces: JaegerTrace[];
+  const statuses: number[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nestjs-tracing-sample-'));
+    process.env.TRACE_FILE = join(dir, 'traces.json');
+    const { InventoryModule } = await import('../../sample-app/inventory/inventory.module.js');
+    const { GatewayModule } = await import('../../sample-app/gateway/gateway.module.js');
+    const inventory = await listen(await Test.createTestingModule({ imports: [InventoryModule] }).compile(), 'fastify');
+    process.env.INVENTORY_URL = baseUrl(inventory);
+    const gateway: INestApplication = await listen(await Test.createTestingModule({ imports: [GatewayModule] }).compile(), 'express');
+    for (const call of traffic) {
+      const req = call.method === 'GET' ? request(gateway.getHttpServer()).get(call.path) : request(gateway.getHttpServer()).post(call.path).send(call.body as object);
+      statuses.push((await req.set(call.headers ?? {})).status);
+    }
+    await gateway.close();
+    await inventory.close();
+    const document = JSON.parse(await readFile(process.env.TRACE_FILE, 'utf8')) as { data: JaegerTrace[] };
+    traces = document.data;
+  });
+  afterAll(async () => {
+    delete process.env.TRACE_FILE;
+    delete process.env.INVENTORY_URL;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const rootOf = (trace: JaegerTrace) => trace.spans.filter((s) => !s.references?.length);
+  const service = (trace: JaegerTrace, span: JaegerSpan) => trace.processes[span.processID]?.serviceName;
+  const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
+
+  it('answered every route as the demo expects', () => {
+    expect(statuses).toEqual([200, 201, 404, 409, 403, 400, 200, 200, 500, 200]);
+  });
+
+  it('holds one entry per trace, one per traced request (the health check is ignored)', () => {
+    expect(traces).toHaveLength(traffic.length - 1);
+    expect(new Set(traces.map((t) => t.traceID)).size).toBe(traces.length);
+    expect(traces.map((t) => rootOf(t)[0]?.operationName)).not.toContain('GET /health');
+  });
+
+  it('links every span into one tree per trace by CHILD_OF references, across both services', () => {
+    for (const trace of traces) {
+      const ids = new Set(trace.spans.map((s) => s.spanID));
+      expect(rootOf(trace)).toHaveLength(1);
+      for (const span of trace.spans) {
+        expect(span.traceID).toBe(trace.traceID);
+        expect(Number.isInteger(span.startTime) && Number.isInteger(span.duration)).toBe(true);
+        expect(trace.processes[span.processID]).toBeDefined();
+        for (const ref of span.references ?? []) {
+          expect(ref).toMatchObject({ refType: 'CHILD_OF', traceID: trace.traceID });
+          expect(ids.has(ref.spanID)).toBe(true);
+        }
+      }
+    }
+    const order = traces.find((t) => rootOf(t)[0]?.operationName === 'POST /orders' && t.spans.length > 3)!;
+    expect(new Set(order.spans.map((s) => service(order, s)))).toEqual(new Set(['gateway', 'inventory']));
+    const inventoryRoot = order.spans.find((s) => s.operationName === 'POST /stock/:sku/reservations')!;
+    const client = order.spans.find((s) => s.spanID === inventoryRoot.references?.[0]?.spanID)!;
+    expect(service(order, client)).toBe('gateway');
+    expect(tag(client, 'span.kind')).toBe('client');
+    expect(tag(inventoryRoot, 'span.kind')).toBe('server');
+    expect(tag(inventoryRoot, 'http.response.status_code')).toBe(201);
+  });
+
+  it('marks the failing steps of the 500 route as errors in both services', () => {
+    const report = traces.find((t) => rootOf(t)[0]?.operationName === 'GET /reports/daily')!;
+    const failed = report.spans.filter((s) => tag(s, 'error') === true);
+    expect(failed.map((s) => s.operationName)).toEqual(
+      expect.arrayContaining(['GET /reports/daily', 'StockService.dailyReport', 'OrdersService.dailyReport']),
+    );
+    const thrown = report.spans.find((s) => s.operationName === 'StockService.dailyReport')!;
+    expect(thrown.logs[0]?.fields).toEqual(expect.arrayContaining([{ key: 'event', type: 'string', value: 'exception' }]));
+  });
+});
