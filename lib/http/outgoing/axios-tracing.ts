@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { Span } from '@opentelemetry/api';
 import { endClientSpan, startClientSpan } from './client-span.js';
 
@@ -31,7 +32,8 @@ export function isHttpService(instance: unknown): instance is { axiosRef: AxiosL
  * context, right before the request and right after the answer.
  */
 export function instrumentAxios(axios: AxiosLike): void {
-  if (axios[INSTRUMENTED]) return;
+  // A preloaded OpenTelemetry http instrumentation already makes these spans.
+  if (axios[INSTRUMENTED] || (http.request as { __wrapped?: boolean }).__wrapped) return;
   axios[INSTRUMENTED] = true;
   axios.interceptors.request.use((config) => {
     const url = resolveUrl(config);

@@ -1,6 +1,5 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
-import { hasForeignTracerProvider } from '../../runtime/global-otel.js';
 import { runtimeOf } from '../../runtime/active-runtime.js';
 
 export interface OutgoingRequest {
@@ -17,11 +16,11 @@ export interface StartedClientSpan {
 /**
  * A CLIENT span for an outgoing HTTP call in the caller's context, and the headers
  * that make the next service's server span its child. Undefined when tracing is
- * suppressed (our own exporters) or a preloaded SDK instruments HTTP itself.
+ * suppressed (inside our own exporters).
  */
 export function startClientSpan(request: OutgoingRequest): StartedClientSpan | undefined {
   const parent = context.active();
-  if (isTracingSuppressed(parent) || hasForeignTracerProvider()) return undefined;
+  if (isTracingSuppressed(parent)) return undefined;
   const runtime = runtimeOf(parent);
   try {
     const span = runtime.tracer.startSpan(request.method, { kind: SpanKind.CLIENT }, parent);
@@ -67,4 +66,3 @@ function errorType(error: unknown): string {
   return '_OTHER';
 }
 
-export type { Context };

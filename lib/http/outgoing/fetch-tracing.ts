@@ -60,7 +60,9 @@ const channels: Array<[string, (message: any) => void]> = [
   ['undici:request:error', onError],
 ];
 
+/** Subscribes unless something else (a preloaded undici instrumentation) already traces fetch. */
 export function subscribeFetch(): () => void {
+  if (diagnostics.channel('undici:request:create').hasSubscribers) return () => undefined;
   for (const [name, handler] of channels) diagnostics.subscribe(name, handler);
   return () => {
     for (const [name, handler] of channels) diagnostics.unsubscribe(name, handler);
