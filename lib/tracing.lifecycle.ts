@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { instrumentFastifyRoutes, instrumentHttpServer } from './http/http-server-instrumentation.js';
 import { instrumentAxios, isHttpService } from './http/outgoing/axios-tracing.js';
 import { acquireOutgoingHttpTracing } from './http/outgoing/outgoing-http.js';
+import { instrumentMicroservices } from './microservices/instrument.js';
 import { removeRunning } from './runtime/active-runtime.js';
 import { TracingRuntime } from './runtime/tracing-runtime.js';
 
@@ -25,6 +26,7 @@ export class TracingLifecycle implements OnModuleInit, OnApplicationShutdown {
       this.releaseOutgoing = acquireOutgoingHttpTracing();
       for (const { instance } of this.discovery.getProviders()) if (isHttpService(instance)) instrumentAxios(instance.axiosRef);
     }
+    instrumentMicroservices(this.discovery, this.runtime);
     const adapter = this.adapterHost?.httpAdapter;
     if (!adapter) return;
     const server = adapter.getHttpServer() as Server | undefined;
