@@ -7,9 +7,9 @@ import { runCli } from '../lib/cli/main.js';
 import { traffic, type Call } from './traffic.js';
 
 /*
- * `npm run demo`: starts the inventory and gateway services as two processes on free
- * ports, sends a burst of requests through every route, stops both (each flushes its
- * spans into one shared trace file), then prints every trace as a waterfall.
+ * `npm run demo`: starts the gateway, inventory and pricing services as three processes
+ * on free ports, sends a burst of requests through every route, stops them (each flushes
+ * its spans into one shared trace file), then prints every trace as a waterfall.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const traceFile = resolve(process.env.TRACE_FILE ?? 'traces/jaeger-demo.json');
@@ -23,15 +23,15 @@ interface Service {
 
 async function main(): Promise<void> {
   await rm(traceFile, { force: true });
-  const inventory = await start('inventory', { TRACE_FILE: traceFile });
-  let gateway: Service | undefined;
+  const started: Service[] = [];
   try {
-    gateway = await start('gateway', { TRACE_FILE: traceFile, INVENTORY_URL: inventory.url });
-    console.log(`gateway ${gateway.url} → inventory ${inventory.url}\n`);
+    const inventory = await start('inventory', { TRACE_FILE: traceFile }, started);
+    const pricing = await start('pricing', { TRACE_FILE: traceFile }, started);
+    const gateway = await start('gateway', { TRACE_FILE: traceFile, INVENTORY_URL: inventory.url, PRICING_PORT: new URL(pricing.url).port }, started);
+    console.log(`gateway ${gateway.url} → inventory ${inventory.url} (HTTP), pricing ${pricing.url} (Nest TCP transport)\n`);
     await drive(gateway.url, traffic);
   } finally {
-    if (gateway) await stop(gateway);
-    await stop(inventory);
+    for (const service of started.reverse()) await stop(service);
   }
   console.log('');
   const width = Math.min(process.stdout.columns ?? 100, 100);
@@ -50,18 +50,20 @@ async function main(): Promise<void> {
   if (process.env.JAEGER_ENDPOINT) console.log(`Also exported to the Jaeger collector at ${process.env.JAEGER_ENDPOINT}.`);
 }
 
-async function start(name: string, env: Record<string, string>): Promise<Service> {
+async function start(name: string, env: Record<string, string>, started: Service[]): Promise<Service> {
   const child = fork(join(here, name, 'main.js'), [], {
     env: { ...process.env, ...env, PORT: String(await freePort()) },
     // The services log the failures the demo provokes on purpose; shown only if a service dies.
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  const service: Service = { name, url: '', process: child };
+  started.push(service);
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
   child.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM') process.stderr.write(`\n${name} exited with code ${code}:\n${log}`);
   });
-  const url = await new Promise<string>((done, fail) => {
+  service.url = await new Promise<string>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     child.on('message', (message: { ready?: string; url?: string }) => {
       if (message.ready !== name || !message.url) return;
@@ -73,7 +75,7 @@ async function start(name: string, env: Record<string, string>): Promise<Service
       fail(new Error(`${name} exited with code ${code} before it started`));
     });
   });
-  return { name, url, process: child };
+  return service;
 }
 
 /** SIGTERM, as an orchestrator would: enableShutdownHooks closes the app and flushes its spans. */

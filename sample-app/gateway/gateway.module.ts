@@ -2,12 +2,13 @@ import { HttpModule } from '@nestjs/axios';
 import { Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
+import { ClientsModule, Transport } from '@nestjs/microservices';
 import { TracingModule } from '../../lib/index.js';
 import { tracingOptionsFrom } from '../shared/tracing-options.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { InventoryClient } from './inventory.client.js';
 import { OrdersController } from './orders.controller.js';
-import { OrdersService } from './orders.service.js';
+import { OrdersService, PRICING } from './orders.service.js';
 
 @Module({
   imports: [
@@ -18,6 +19,17 @@ import { OrdersService } from './orders.service.js';
       useFactory: (config: ConfigService) => tracingOptionsFrom(config, 'gateway'),
     }),
     HttpModule.register({ timeout: 2000 }),
+    ClientsModule.registerAsync([
+      {
+        name: PRICING,
+        imports: [ConfigModule],
+        inject: [ConfigService],
+        useFactory: (config: ConfigService) => ({
+          transport: Transport.TCP,
+          options: { host: '127.0.0.1', port: Number(config.get('PRICING_PORT', 3002)) },
+        }),
+      },
+    ]),
   ],
   controllers: [OrdersController],
   providers: [

@@ -1,31 +1,43 @@
-import { Injectable } from '@nestjs/common';
-import { map, Observable, reduce, take, timer } from 'rxjs';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom, map, Observable, reduce, take, timer } from 'rxjs';
 import { SpanAttr, Trace } from '../../lib/index.js';
 import type { CreateOrderDto } from './create-order.dto.js';
 import { InventoryClient } from './inventory.client.js';
 
-const PRICES: Record<string, number> = { lamp: 3900, chair: 18900, desk: 45900 };
+export const PRICING = 'PRICING';
+
+interface Quote {
+  unitCents: number;
+  totalCents: number;
+}
 
 @Injectable()
 export class OrdersService {
-  constructor(private readonly inventory: InventoryClient) {}
+  constructor(
+    private readonly inventory: InventoryClient,
+    @Inject(PRICING) private readonly pricing: ClientProxy,
+  ) {}
 
   @Trace()
   async product(@SpanAttr('product.sku') sku: string) {
     const stock = await this.inventory.stock(sku);
-    return { ...stock, priceCents: this.price(sku) };
+    const { unitCents } = await this.quote(sku, 1);
+    return { ...stock, priceCents: unitCents };
   }
 
+  /** Prices come from the pricing service, over Nest's TCP transport. */
   @Trace()
-  price(@SpanAttr('product.sku') sku: string): number {
-    return PRICES[sku] ?? 0;
+  quote(@SpanAttr('product.sku') sku: string, quantity: number): Promise<Quote> {
+    return firstValueFrom(this.pricing.send<Quote>('price.quote', { sku, quantity }));
   }
 
   @Trace()
   async place(@SpanAttr('order.request', (o: CreateOrderDto) => `${o.quantity} x ${o.sku}`) order: CreateOrderDto) {
     await this.inventory.stock(order.sku);
     const { left } = await this.inventory.reserve(order.sku, order.quantity);
-    return { orderId: `ord-${Date.now().toString(36)}`, ...order, totalCents: this.price(order.sku) * order.quantity, left };
+    const { totalCents } = await this.quote(order.sku, order.quantity);
+    return { orderId: `ord-${Date.now().toString(36)}`, ...order, totalCents, left };
   }
 
   /** Rendering a PDF invoice is slow: this is the span to look for in the waterfall. */

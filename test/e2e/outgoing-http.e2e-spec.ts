@@ -5,11 +5,11 @@ import { Test } from '@nestjs/testing';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { firstValueFrom } from 'rxjs';
-import { createServer } from 'node:net';
 import request from 'supertest';
 import { Trace, TracingModule } from '../../lib/index.js';
 import { exportedSpans, InMemorySpanExporter, parentId, spanId, traceId } from '../support/memory-tracing.js';
 import { baseUrl, listen } from '../support/platforms.js';
+import { freePort } from '../support/ports.js';
 
 @Controller('prices')
 class PricesController {
@@ -143,7 +143,7 @@ describe('trace context across two services over HTTP', () => {
   it('records a CLIENT span error when the service cannot be reached', async () => {
     const svc = gateway.get(PricingClient);
     const saved = pricingUrl;
-    pricingUrl = `http://127.0.0.1:${await closedPort()}`;
+    pricingUrl = `http://127.0.0.1:${await freePort()}`;
     try {
       await expect(svc.viaFetch('x')).rejects.toThrow();
     } finally {
@@ -156,11 +156,3 @@ describe('trace context across two services over HTTP', () => {
   });
 });
 
-/** A port that refuses connections: one just released by a listener. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

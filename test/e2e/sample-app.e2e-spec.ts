@@ -4,16 +4,18 @@ import { Test } from '@nestjs/testing';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transport } from '@nestjs/microservices';
 import request from 'supertest';
 import type { JaegerSpan, JaegerTrace } from '../../lib/exporters/jaeger-json.js';
 import { traffic } from '../../sample-app/traffic.js';
 import { baseUrl, listen } from '../support/platforms.js';
+import { freePort } from '../support/ports.js';
 
 /*
  * The demo's services, booted as a user would run them, writing one shared trace file:
  * what lands there must be what Jaeger UI's "Upload JSON" turns into trees.
  */
-describe('sample-app: gateway and inventory writing one Jaeger UI file', () => {
+describe('sample-app: gateway, inventory and pricing writing one Jaeger UI file', () => {
   let dir: string;
   let traces: JaegerTrace[];
   const statuses: number[] = [];
@@ -23,6 +25,14 @@ describe('sample-app: gateway and inventory writing one Jaeger UI file', () => {
     process.env.TRACE_FILE = join(dir, 'traces.json');
     const { InventoryModule } = await import('../../sample-app/inventory/inventory.module.js');
     const { GatewayModule } = await import('../../sample-app/gateway/gateway.module.js');
+    const { PricingModule } = await import('../../sample-app/pricing/pricing.module.js');
+    process.env.PRICING_PORT = String(await freePort());
+    const pricing = (await Test.createTestingModule({ imports: [PricingModule] }).compile()).createNestMicroservice({
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port: Number(process.env.PRICING_PORT) },
+      logger: false,
+    });
+    await pricing.listen();
     const inventory = await listen(await Test.createTestingModule({ imports: [InventoryModule] }).compile(), 'fastify');
     process.env.INVENTORY_URL = baseUrl(inventory);
     const gateway: INestApplication = await listen(await Test.createTestingModule({ imports: [GatewayModule] }).compile(), 'express');
@@ -32,12 +42,14 @@ describe('sample-app: gateway and inventory writing one Jaeger UI file', () => {
     }
     await gateway.close();
     await inventory.close();
+    await pricing.close();
     const document = JSON.parse(await readFile(process.env.TRACE_FILE, 'utf8')) as { data: JaegerTrace[] };
     traces = document.data;
   });
   afterAll(async () => {
     delete process.env.TRACE_FILE;
     delete process.env.INVENTORY_URL;
+    delete process.env.PRICING_PORT;
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -55,7 +67,7 @@ describe('sample-app: gateway and inventory writing one Jaeger UI file', () => {
     expect(traces.map((t) => rootOf(t)[0]?.operationName)).not.toContain('GET /health');
   });
 
-  it('links every span into one tree per trace by CHILD_OF references, across both services', () => {
+  it('links every span into one tree per trace by CHILD_OF references, across all three services', () => {
     for (const trace of traces) {
       const ids = new Set(trace.spans.map((s) => s.spanID));
       expect(rootOf(trace)).toHaveLength(1);
@@ -70,7 +82,12 @@ describe('sample-app: gateway and inventory writing one Jaeger UI file', () => {
       }
     }
     const order = traces.find((t) => rootOf(t)[0]?.operationName === 'POST /orders' && t.spans.length > 3)!;
-    expect(new Set(order.spans.map((s) => service(order, s)))).toEqual(new Set(['gateway', 'inventory']));
+    expect(new Set(order.spans.map((s) => service(order, s)))).toEqual(new Set(['gateway', 'inventory', 'pricing']));
+    const quote = order.spans.find((s) => s.operationName === 'PricingService.quote')!;
+    const handler = order.spans.find((s) => s.spanID === quote.references?.[0]?.spanID)!;
+    const sender = order.spans.find((s) => s.spanID === handler.references?.[0]?.spanID)!;
+    expect([service(order, handler), tag(handler, 'span.kind')]).toEqual(['pricing', 'server']);
+    expect([service(order, sender), tag(sender, 'span.kind')]).toEqual(['gateway', 'client']);
     const inventoryRoot = order.spans.find((s) => s.operationName === 'POST /stock/:sku/reservations')!;
     const client = order.spans.find((s) => s.spanID === inventoryRoot.references?.[0]?.spanID)!;
     expect(service(order, client)).toBe('gateway');
