@@ -1,0 +1,28 @@
+/**
+ * nestjs-tracing as its README says: TracingModule.forRoot with the OTLP exporter and
+ * @Trace() on the two service methods. Server spans come from the module. Every request
+ * is sampled (the default ratio is 1): 3 spans per request, through the batch processor.
+ */
+import { appModule, type Order, type Orders } from './app.js';
+import { serve, sinkUrl } from './serve.js';
+import { Trace, TracingModule } from '../../lib/index.js';
+import { TracingRuntime } from '../../lib/runtime/tracing-runtime.js';
+
+class TracedOrdersService implements Orders {
+  @Trace()
+  async find(id: string): Promise<Order> {
+    return { id, total: this.price(id) };
+  }
+
+  @Trace()
+  price(id: string): number {
+    return id.length * 10;
+  }
+}
+
+const tracing = TracingModule.forRoot({ serviceName: 'bench', exporter: 'otlp', otlp: { url: sinkUrl() } });
+
+await serve({
+  module: appModule(TracedOrdersService, [tracing]),
+  flush: (app) => app.get(TracingRuntime, { strict: false }).forceFlush(),
+});
