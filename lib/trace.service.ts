@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { context, INVALID_SPAN_CONTEXT, trace, type Span, type SpanOptions } from '@opentelemetry/api';
 import { safeAttributes, setSafeAttribute } from './attributes/set-safe-attribute.js';
+import { namedSpanSpec } from './decorators/span-spec.js';
 import { tracedCall } from './decorators/traced-call.js';
 import { runtimeOf } from './runtime/active-runtime.js';
 
@@ -44,6 +45,6 @@ export class TraceService {
    */
   startActiveSpan<T>(name: string, fn: (span: Span) => T, options: SpanOptions = {}): T {
     const run = (): T => fn(trace.getSpan(context.active()) ?? NO_SPAN);
-    return tracedCall({ name, options, params: [] }, run, undefined, NO_ARGS) as T;
+    return tracedCall(namedSpanSpec(name, options), run, undefined, NO_ARGS) as T;
   }
 }

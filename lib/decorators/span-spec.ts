@@ -9,7 +9,11 @@ export interface SpanAttrParam {
 /** Everything about a traced method's span that can be known at decoration time. */
 export interface SpanSpec {
   name: string;
+  /** Kind and attributes together, for a sampler we don't know (it may look at them). */
   options: SpanOptions;
+  /** Kind alone: with our own sampler, attributes are set only on spans that record. */
+  kindOnly: SpanOptions;
+  attributes: Attributes;
   params: SpanAttrParam[];
 }
 
@@ -26,12 +30,13 @@ export function createSpanSpec(
   params: SpanAttrParam[],
 ): SpanSpec {
   const qualified = `${className}.${methodName}`;
-  return {
-    name: name ?? qualified,
-    options: {
-      kind: options.kind ?? SpanKind.INTERNAL,
-      attributes: { 'code.function.name': qualified, 'code.namespace': className, ...options.attributes },
-    },
-    params,
-  };
+  const kind = options.kind ?? SpanKind.INTERNAL;
+  const attributes = { 'code.function.name': qualified, 'code.namespace': className, ...options.attributes };
+  return { name: name ?? qualified, options: { kind, attributes }, kindOnly: { kind }, attributes, params };
+}
+
+/** A spec for a span started by name at run time (TraceService.startActiveSpan). */
+export function namedSpanSpec(name: string, options: SpanOptions): SpanSpec {
+  const attributes = options.attributes ?? {};
+  return { name, options, kindOnly: { ...options, attributes: undefined }, attributes, params: [] };
 }

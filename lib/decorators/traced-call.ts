@@ -14,13 +14,21 @@ import type { SpanSpec } from './span-spec.js';
 export function tracedCall(spec: SpanSpec, method: Function, self: unknown, args: IArguments): unknown {
   const parent = context.active();
   const runtime = runtimeOf(parent);
-  if (runtime.ownsSampler && isUnsampledChild(parent)) return method.apply(self, args);
+  if (runtime.ownsSampler && willNotRecord(parent, runtime)) return method.apply(self, args);
 
   let span: Span;
   let spanContext: Context;
   try {
-    span = runtime.tracer.startSpan(spec.name, spec.options, parent);
-    if (spec.params.length > 0 && span.isRecording()) recordParams(span, spec, args, runtime);
+    if (runtime.ownsSampler) {
+      span = runtime.tracer.startSpan(spec.name, spec.kindOnly, parent);
+      if (span.isRecording()) {
+        span.setAttributes(spec.attributes);
+        if (spec.params.length > 0) recordParams(span, spec, args, runtime);
+      }
+    } else {
+      span = runtime.tracer.startSpan(spec.name, spec.options, parent);
+      if (spec.params.length > 0 && span.isRecording()) recordParams(span, spec, args, runtime);
+    }
     spanContext = trace.setSpan(parent, span);
   } catch (error) {
     runtime.report('starting a span', error);
@@ -56,10 +64,15 @@ function apply(method: Function, self: unknown, args: IArguments): unknown {
   return method.apply(self, args);
 }
 
-/** A parent-based sampler never records a child of an unsampled parent: skip the work. */
-function isUnsampledChild(parent: Context): boolean {
+/**
+ * Our parent-based sampler never records a child of an unsampled parent, nor a root at
+ * ratio 0: skip the span instead of paying for one that records nothing. (A skipped root
+ * sends no "not sampled" traceparent downstream; the next service decides for itself.)
+ */
+function willNotRecord(parent: Context, runtime: TracingRuntime): boolean {
   const span = trace.getSpan(parent);
-  return span !== undefined && (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0;
+  if (span === undefined) return runtime.options.sampleRatio === 0;
+  return (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0;
 }
 
 function recordParams(span: Span, spec: SpanSpec, args: IArguments, runtime: TracingRuntime): void {
