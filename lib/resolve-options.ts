@@ -2,11 +2,13 @@ import type { Attributes } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type {
   BatchOptions,
+  CaptureHeadersOptions,
   ExporterName,
   ExporterOption,
   IgnoreRule,
   TracingModuleOptions,
 } from './tracing-options.interface.js';
+import { safeAttributes } from './attributes/set-safe-attribute.js';
 import { invalidEnv, invalidOption } from './tracing.messages.js';
 
 const EXPORTER_NAMES: readonly ExporterName[] = ['otlp', 'jaeger', 'console', 'file', 'none'];
@@ -27,7 +29,10 @@ export interface ResolvedOptions {
   attributeValueLengthLimit: number;
   attributeCountLimit: number;
   redact: RegExp[];
+  /** Lower-case header names to record; empty by default. */
+  captureHeaders: { request: string[]; response: string[] };
   batch: Required<BatchOptions>;
+  exportBackoff: { initialMs: number; maxMs: number };
   shutdownTimeoutMs: number;
 }
 
@@ -54,12 +59,19 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
   check(batch.maxExportBatchSize <= batch.maxQueueSize, 'batch.maxExportBatchSize', 'at most batch.maxQueueSize', batch.maxExportBatchSize);
   check(o.ignore === undefined || Array.isArray(o.ignore), 'ignore', 'an array of strings, RegExps or functions', o.ignore);
   check(o.redact === undefined || Array.isArray(o.redact), 'redact', 'an array of strings or RegExps', o.redact);
+  const exportBackoff = {
+    initialMs: positiveInt('exportBackoff.initialMs', o.exportBackoff?.initialMs, 1000),
+    maxMs: positiveInt('exportBackoff.maxMs', o.exportBackoff?.maxMs, 30000),
+  };
+  check(exportBackoff.maxMs >= exportBackoff.initialMs, 'exportBackoff.maxMs', 'at least exportBackoff.initialMs', exportBackoff.maxMs);
+  const attributeValueLengthLimit = positiveInt('attributeValueLengthLimit', o.attributeValueLengthLimit, 2048);
+  const redact = [...DEFAULT_REDACT, ...(o.redact ?? []).map(toKeyPattern)];
 
   return {
     enabled: o.enabled ?? env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true',
     serviceName,
     resourceAttributes: {
-      ...o.resourceAttributes,
+      ...safeAttributes(o.resourceAttributes as Record<string, unknown> | undefined, { attributeValueLengthLimit, redact }),
       'service.name': serviceName,
       ...(o.serviceVersion ? { 'service.version': o.serviceVersion } : {}),
     },
@@ -70,10 +82,12 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     sampleRatio: resolveRatio(o.sampleRatio, env),
     ignore: o.ignore ?? [],
     traceOutgoingHttp: o.traceOutgoingHttp ?? true,
-    attributeValueLengthLimit: positiveInt('attributeValueLengthLimit', o.attributeValueLengthLimit, 2048),
+    attributeValueLengthLimit,
     attributeCountLimit: positiveInt('attributeCountLimit', o.attributeCountLimit, 128),
-    redact: [...DEFAULT_REDACT, ...(o.redact ?? []).map(toKeyPattern)],
+    redact,
+    captureHeaders: resolveCaptureHeaders(o.captureHeaders),
     batch,
+    exportBackoff,
     shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', o.shutdownTimeoutMs, 5000),
   };
 }
@@ -131,8 +145,20 @@ function checkUrl(name: string, value: unknown): void {
   check(ok, name, 'an http:// or https:// URL', value);
 }
 
+function resolveCaptureHeaders(option: CaptureHeadersOptions | undefined): ResolvedOptions['captureHeaders'] {
+  check(option === undefined || isPlainObject(option), 'captureHeaders', 'an object { request?: string[]; response?: string[] }', option);
+  const names = (list: unknown, name: string): string[] => {
+    if (list === undefined) return [];
+    const ok = Array.isArray(list) && list.every((h) => typeof h === 'string' && /^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(h));
+    check(ok, name, 'an array of header names', list);
+    return [...new Set((list as string[]).map((h) => h.toLowerCase()))];
+  };
+  return { request: names(option?.request, 'captureHeaders.request'), response: names(option?.response, 'captureHeaders.response') };
+}
+
 function toKeyPattern(rule: string | RegExp): RegExp {
-  if (rule instanceof RegExp) return rule;
+  // test() on a /g or /y RegExp depends on the previous call: keep only the other flags
+  if (rule instanceof RegExp) return /[gy]/.test(rule.flags) ? new RegExp(rule.source, rule.flags.replace(/[gy]/g, '')) : rule;
   check(typeof rule === 'string' && rule !== '', 'redact', 'an array of strings or RegExps', rule);
   return new RegExp(`^${rule.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
 }

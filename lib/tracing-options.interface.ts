@@ -39,6 +39,22 @@ export interface BatchOptions {
   exportTimeoutMillis?: number;
 }
 
+/** Headers recorded on SERVER spans, by name (case-insensitive). None by default. */
+export interface CaptureHeadersOptions {
+  /** Request headers recorded as `http.request.header.<name>` (a string array). */
+  request?: string[];
+  /** Response headers recorded as `http.response.header.<name>` (a string array). */
+  response?: string[];
+}
+
+/** How often a failing exporter is retried: one probe batch per period, doubling up to maxMs. */
+export interface ExportBackoffOptions {
+  /** Wait after the first failure. Default 1000 ms. */
+  initialMs?: number;
+  /** Longest wait between probes. Default 30000 ms. */
+  maxMs?: number;
+}
+
 export interface TracingModuleOptions {
   /** `service.name`. Default: OTEL_SERVICE_NAME, else the package name, else `unknown_service`. */
   serviceName?: string;
@@ -57,13 +73,26 @@ export interface TracingModuleOptions {
   ignore?: IgnoreRule[];
   /** CLIENT spans and context propagation for outgoing fetch and node:http requests. Default true. */
   traceOutgoingHttp?: boolean;
-  /** Longest string kept in an attribute; longer values are cut. Default 2048. */
+  /**
+   * Longest string kept in an attribute; longer values are cut. Arrays are cut where their
+   * items add up to this many characters; objects are written as JSON up to this length.
+   * Default 2048.
+   */
   attributeValueLengthLimit?: number;
-  /** Most attributes kept per span. Default 128. */
+  /** Most attributes kept per span (and per span event); the rest are dropped and counted on the span. Default 128. */
   attributeCountLimit?: number;
-  /** Attribute keys whose values are replaced by `[REDACTED]`, added to the defaults. */
+  /**
+   * Attribute keys whose values are replaced by `[REDACTED]` on every span the app records,
+   * added to the defaults (authorization, cookie/set-cookie, password/passwd, token, secret,
+   * api-key). A string matches a whole key (or a captured header's name), case-insensitively;
+   * a RegExp is tested against the key.
+   */
   redact?: Array<string | RegExp>;
+  /** Headers recorded on SERVER spans. Headers and bodies are never recorded unless listed here. */
+  captureHeaders?: CaptureHeadersOptions;
   batch?: BatchOptions;
+  /** Retry pacing while an exporter fails (spans are dropped and counted meanwhile). */
+  exportBackoff?: ExportBackoffOptions;
   /** Longest wait for the final flush when the app closes. Default 5000 ms. */
   shutdownTimeoutMs?: number;
 }

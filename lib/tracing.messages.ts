@@ -21,6 +21,16 @@ export const exporterRecovered = (name: string, dropped: number): string =>
 export const exporterDroppedAtShutdown = (name: string, dropped: number): string =>
   `Span export to ${name} was still failing at shutdown; ${dropped} span(s) were dropped.`;
 
+export const queueFull = (name: string): string =>
+  `Span queue for ${name} is full (batch.maxQueueSize): new spans are dropped until it drains. ` +
+  'Export is slower than spans are produced: raise batch.maxQueueSize or lower sampleRatio.';
+
+export const queueDrained = (name: string, dropped: number): string =>
+  `Span queue for ${name} is no longer overflowing; ${dropped} span(s) were dropped while it was full.`;
+
+export const unfinishedExports = (max: number): string =>
+  `the exporter has ${max} exports it never answered; no more are sent until one ends`;
+
 export const shutdownTimedOut = (ms: number): string =>
   `Flushing spans at shutdown took longer than shutdownTimeoutMs (${ms} ms); the rest were dropped.`;
 

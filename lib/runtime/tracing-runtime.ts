@@ -3,12 +3,16 @@ import { trace, type Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOnSampler,
+  BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   TracerProvider,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import { RedactingSpanProcessor } from '../attributes/redacting-processor.js';
+import { CountedQueue } from '../exporters/counted-queue.js';
 import { createSpanProcessors } from '../exporters/create-span-processors.js';
-import type { GuardedExporter } from '../exporters/guarded-exporter.js';
+import type { ExportStats, GuardedExporter } from '../exporters/guarded-exporter.js';
 import type { ResolvedOptions } from '../resolve-options.js';
 import { TRACER_NAME } from '../tracing.constants.js';
 import { shutdownTimedOut, tracingFault, usingGlobalProvider } from '../tracing.messages.js';
@@ -43,6 +47,7 @@ export class TracingRuntime {
       return runtime;
     }
     const { processors, exporters } = await createSpanProcessors(options, logger);
+    for (const exporter of exporters) exporter.configure({ backoff: options.exportBackoff });
     const provider = new TracerProvider({
       resource: resourceFromAttributes(options.resourceAttributes),
       sampler: new ParentBasedSampler({
@@ -51,8 +56,11 @@ export class TracingRuntime {
       spanLimits: {
         attributeValueLengthLimit: options.attributeValueLengthLimit,
         attributeCountLimit: options.attributeCountLimit,
+        attributePerEventCountLimit: options.attributeCountLimit,
+        attributePerLinkCountLimit: options.attributeCountLimit,
       },
-      spanProcessors: processors,
+      // redaction first, so no exporter sees a value it replaces
+      spanProcessors: [new RedactingSpanProcessor(options.redact), ...countQueues(processors, exporters, options)],
     });
     const runtime = new TracingRuntime(provider.getTracer(TRACER_NAME), options, true, logger, provider, exporters);
     runtime.releaseGlobals = acquireGlobals(provider);
@@ -66,8 +74,15 @@ export class TracingRuntime {
     this.logger.warn(tracingFault(where, error));
   }
 
+  /** Exports every finished span and waits for the exports under way (each bounded by the export timeout). */
   async forceFlush(): Promise<void> {
     await this.provider?.forceFlush();
+    await Promise.all(this.exporters.map((exporter) => exporter.forceFlush()));
+  }
+
+  /** Per exporter: spans exported, dropped (and why), queued and in flight, and whether it is failing. */
+  exportStats(): ExportStats[] {
+    return this.exporters.map((exporter) => exporter.stats());
   }
 
   /** Flushes every finished span, bounded by shutdownTimeoutMs; never rejects. */
@@ -81,6 +96,7 @@ export class TracingRuntime {
       timer = setTimeout(() => resolve('timeout'), ms);
     });
     try {
+      for (const exporter of this.exporters) exporter.beginShutdown();
       const work = this.provider ? this.provider.shutdown() : flushGlobal();
       const outcome = await Promise.race([work.then(() => 'done' as const), timedOut]);
       if (outcome === 'timeout') this.logger.warn(shutdownTimedOut(ms));
@@ -92,6 +108,18 @@ export class TracingRuntime {
       release();
     }
   }
+}
+
+/**
+ * Puts a CountedQueue in front of each batch processor, so that what its full queue drops
+ * is counted by that exporter's guard. createSpanProcessors returns processors and guards
+ * in the same order, one of each per exporter.
+ */
+function countQueues(processors: SpanProcessor[], exporters: GuardedExporter[], options: ResolvedOptions): SpanProcessor[] {
+  if (processors.length !== exporters.length) return processors;
+  return processors.map((processor, i) =>
+    processor instanceof BatchSpanProcessor ? new CountedQueue(processor, exporters[i]!, options.batch.maxQueueSize) : processor,
+  );
 }
 
 /** A preloaded SDK owns its own shutdown; we only flush what this app produced. */
