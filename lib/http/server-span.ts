@@ -1,22 +1,16 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter } from '@opentelemetry/api';
-import { TraceState } from '@opentelemetry/core';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { isRedacted, REDACTED } from '../attributes/redact.js';
-import { toAttributeValue } from '../attributes/to-attribute-value.js';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withRuntime } from '../runtime/active-runtime.js';
 import type { TracingRuntime } from '../runtime/tracing-runtime.js';
+import { boundedHeaders } from './bounded-headers.js';
+import { recordRequestHeaders, recordResponseHeaders } from './captured-headers.js';
 import { isIgnored } from './ignore-rules.js';
 
 /** Set on the raw request by adapters that know the matched route before the response (Fastify). */
 export const ROUTE = Symbol('nestjs-tracing:route');
-const SERVER_SPAN = Symbol('nestjs-tracing:server-span');
 
-type TracedRequest = IncomingMessage & { [ROUTE]?: string; [SERVER_SPAN]?: Span; route?: { path?: unknown } };
+type TracedRequest = IncomingMessage & { [ROUTE]?: string; route?: { path?: unknown } };
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-
-export function serverSpanOf(req: IncomingMessage): Span | undefined {
-  return (req as TracedRequest)[SERVER_SPAN];
-}
 
 /**
  * Starts the request's SERVER span before the framework sees the request, so the span
@@ -50,9 +44,15 @@ function startServerSpan(runtime: TracingRuntime, req: TracedRequest, res: Serve
   if (span.isRecording()) {
     span.setAttributes(requestAttributes(req, method, path));
     if (runtime.options.captureHeaders.request.length > 0) recordRequestHeaders(span, req, runtime);
-    req[SERVER_SPAN] = span;
-    res.once('finish', () => endServerSpan(span, req, res, method, runtime));
-    res.once('close', () => endServerSpan(span, req, res, method, runtime));
+    // 'finish' when the response is sent, 'close' alone when the client went away first
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      endServerSpan(span, req, res, method, runtime);
+    };
+    res.once('finish', end);
+    res.once('close', end);
   }
   const ctx = withRuntime(trace.setSpan(parent, span), runtime);
   // Body parsers continue from socket events, which carry no request context.
@@ -67,78 +67,6 @@ function extractParent(req: IncomingMessage): Context {
   } catch {
     return ROOT_CONTEXT;
   }
-}
-
-/** Longest traceparent considered: version 00 is 55 characters; later versions may add fields. */
-export const MAX_TRACEPARENT_LENGTH = 256;
-
-/**
- * Reads propagation headers for extraction with bounds of its own: an oversized
- * traceparent is ignored (the W3C parser would accept any length after a future
- * version's fields), and tracestate is cut to the W3C limits (32 members, 512 characters)
- * before it is kept, because every span of the trace would hold the raw value until
- * exported. Baggage is left to the W3C baggage propagator, which keeps at most 180 entries,
- * 4096 characters per entry and 8192 in all.
- */
-const boundedHeaders: TextMapGetter<IncomingHttpHeaders> = {
-  keys: (carrier) => Object.keys(carrier),
-  get(carrier, key) {
-    const value = carrier[key];
-    if (key === 'traceparent') {
-      const first = Array.isArray(value) ? value[0] : value;
-      return typeof first === 'string' && first.length <= MAX_TRACEPARENT_LENGTH ? first : undefined;
-    }
-    if (key === 'tracestate' && value !== undefined) {
-      const raw = Array.isArray(value) ? value.join(',') : value;
-      return raw.length > 0 ? new TraceState(raw).serialize() : undefined;
-    }
-    return value;
-  },
-};
-
-/**
- * Header values as the stable semconv wants them (a string array), through the redaction
- * patterns (matched on the attribute key and on the header name) and the length cap.
- */
-function headerAttribute(runtime: TracingRuntime, prefix: string, name: string, value: unknown): [string, string[]] | undefined {
-  if (value === undefined) return undefined;
-  const key = `${prefix}${name}`;
-  const { redact, attributeValueLengthLimit } = runtime.options;
-  if (isRedacted(key, redact) || isRedacted(name, redact)) return [key, [REDACTED]];
-  const values = (Array.isArray(value) ? value : [value]).map(String);
-  return [key, toAttributeValue(values, attributeValueLengthLimit) as string[]];
-}
-
-function recordRequestHeaders(span: Span, req: IncomingMessage, runtime: TracingRuntime): void {
-  for (const name of runtime.options.captureHeaders.request) {
-    const attribute = headerAttribute(runtime, 'http.request.header.', name, req.headers[name]);
-    if (attribute) span.setAttribute(attribute[0], attribute[1]);
-  }
-}
-
-function recordResponseHeaders(span: Span, res: ServerResponse, runtime: TracingRuntime): void {
-  let sent: Map<string, string[]> | undefined;
-  for (const name of runtime.options.captureHeaders.response) {
-    let value: unknown = res.getHeader(name);
-    // Headers given straight to writeHead() (Fastify does) are only in the header block sent.
-    if (value === undefined) value = (sent ??= sentHeaders(res)).get(name);
-    const attribute = headerAttribute(runtime, 'http.response.header.', name, value);
-    if (attribute) span.setAttribute(attribute[0], attribute[1]);
-  }
-}
-
-/** The response's header block as written to the socket, by lower-case name. */
-function sentHeaders(res: ServerResponse): Map<string, string[]> {
-  const headers = new Map<string, string[]>();
-  const block = (res as { _header?: unknown })._header;
-  if (typeof block !== 'string') return headers;
-  for (const line of block.split('\r\n').slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
-  }
-  return headers;
 }
 
 function requestAttributes(req: IncomingMessage, method: string, path: string) {
@@ -160,8 +88,6 @@ function requestAttributes(req: IncomingMessage, method: string, path: string) {
 }
 
 function endServerSpan(span: Span, req: TracedRequest, res: ServerResponse, method: string, runtime: TracingRuntime): void {
-  if (req[SERVER_SPAN] !== span) return;
-  req[SERVER_SPAN] = undefined;
   try {
     const route = req[ROUTE] ?? (typeof req.route?.path === 'string' ? req.route.path : undefined);
     if (route) {
