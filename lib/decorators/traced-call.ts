@@ -2,6 +2,7 @@ import { context, SpanStatusCode, trace, TraceFlags, type Context, type Span } f
 import { isObservable, Observable } from 'rxjs';
 import { setSafeAttribute } from '../attributes/set-safe-attribute.js';
 import { runtimeOf } from '../runtime/active-runtime.js';
+import { subscribeInSpan } from '../runtime/subscribe-in-span.js';
 import type { TracingRuntime } from '../runtime/tracing-runtime.js';
 import type { SpanSpec } from './span-spec.js';
 
@@ -113,32 +114,9 @@ function errorMessage(error: unknown): string | undefined {
 }
 
 function traceObservable(source: Observable<unknown>, span: Span, spanContext: Context): Observable<unknown> {
-  let ended = false;
-  const end = (error?: unknown, failed = false): void => {
-    if (ended) return;
-    ended = true;
-    if (failed) endWithError(span, error);
-    else span.end();
-  };
-  return new Observable((subscriber) => {
-    const subscription = context.with(spanContext, () =>
-      source.subscribe({
-        next: (value) => subscriber.next(value),
-        error: (error) => {
-          end(error, true);
-          subscriber.error(error);
-        },
-        complete: () => {
-          end();
-          subscriber.complete();
-        },
-      }),
-    );
-    return () => {
-      subscription.unsubscribe();
-      end();
-    };
-  });
+  return new Observable((subscriber) =>
+    subscribeInSpan(() => source, subscriber, spanContext, (failure) => (failure ? endWithError(span, failure.error) : span.end())),
+  );
 }
 
 interface Thenable {

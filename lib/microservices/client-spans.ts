@@ -1,7 +1,8 @@
 import { context, propagation, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
-import { Observable, type Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
 import { runtimeOf } from '../runtime/active-runtime.js';
+import { subscribeInSpan } from '../runtime/subscribe-in-span.js';
 import { outgoingHeaders, withOutgoing } from './carriers.js';
 import { clientSpanName, MESSAGING_DESTINATION_NAME, MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM, type ClientOperation } from './semconv.js';
 import { endWithFailure } from './span-end.js';
@@ -54,32 +55,9 @@ export function instrumentClient(client: ClientProxyLike & { [INSTRUMENTED]?: tr
       const started = startSpan(parent, () => describe('send', pattern));
       if (!started) return source.subscribe(subscriber);
       const { span } = started;
-      let ended = false;
-      const end = (error?: unknown, failed = false): void => {
-        if (ended) return;
-        ended = true;
-        if (failed) endWithFailure(span, error);
-        else span.end();
-      };
       // Replies arrive on socket callbacks, in the context of whichever request opened the
       // connection: each one is handed over in the subscriber's own context.
-      const subscription: Subscription = context.with(started.context, () =>
-        source.subscribe({
-          next: (value) => context.with(parent, subscriber.next, subscriber, value),
-          error: (error) => {
-            end(error, true);
-            context.with(parent, subscriber.error, subscriber, error);
-          },
-          complete: () => {
-            end();
-            context.with(parent, subscriber.complete, subscriber);
-          },
-        }),
-      );
-      return () => {
-        subscription.unsubscribe();
-        end();
-      };
+      return subscribeInSpan(() => source, subscriber, started.context, (failure) => (failure ? endWithFailure(span, failure.error) : span.end()), parent);
     });
   };
 

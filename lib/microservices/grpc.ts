@@ -2,6 +2,7 @@ import { context, createContextKey, propagation, SpanKind, trace, type Attribute
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { Observable, tap } from 'rxjs';
 import { runtimeOf, withRuntime } from '../runtime/active-runtime.js';
+import { subscribeInSpan } from '../runtime/subscribe-in-span.js';
 import type { TracingRuntime } from '../runtime/tracing-runtime.js';
 import { extractParent } from './carriers.js';
 import { loadPeer } from './peer.js';
@@ -104,30 +105,16 @@ export function instrumentGrpcClient(proxy: GrpcProxyLike): void {
           runtimeOf(parent).report('starting a gRPC client span', error);
           return method.apply(this, args).subscribe(subscriber);
         }
-        let ended = false;
-        const end = (error?: unknown, failed = false): void => {
-          if (ended) return;
-          ended = true;
-          if (failed) endWithFailure(span, error, statusAttributes(statusCodeOf(error)));
-          else endWithSuccess(span, { [RPC_GRPC_STATUS_CODE]: OK });
-        };
-        const subscription = context.with(spanContext, () =>
-          method.apply(this, callArgs).subscribe({
-            next: (value) => context.with(parent, subscriber.next, subscriber, value),
-            error: (error) => {
-              end(error, true);
-              context.with(parent, subscriber.error, subscriber, error);
-            },
-            complete: () => {
-              end();
-              context.with(parent, subscriber.complete, subscriber);
-            },
-          }),
+        return subscribeInSpan(
+          () => method.apply(this, callArgs),
+          subscriber,
+          spanContext,
+          (failure) =>
+            failure
+              ? endWithFailure(span, failure.error, statusAttributes(statusCodeOf(failure.error)))
+              : endWithSuccess(span, { [RPC_GRPC_STATUS_CODE]: OK }),
+          parent,
         );
-        return () => {
-          subscription.unsubscribe();
-          end();
-        };
       });
     };
   };

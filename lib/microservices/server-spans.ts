@@ -1,6 +1,7 @@
 import { context, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { isObservable, Observable } from 'rxjs';
 import { withRuntime } from '../runtime/active-runtime.js';
+import { subscribeInSpan } from '../runtime/subscribe-in-span.js';
 import type { TracingRuntime } from '../runtime/tracing-runtime.js';
 import { MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM, serverSpanName } from './semconv.js';
 import { endWithFailure } from './span-end.js';
@@ -117,31 +118,7 @@ function settle(result: unknown, span: Span, spanContext: Context): unknown {
 
 /** A streamed response: the span lasts until the stream completes, errors or is unsubscribed. */
 function traceStream(source: Observable<unknown>, span: Span, spanContext: Context): Observable<unknown> {
-  let ended = false;
-  const end = (error?: unknown, failed = false): void => {
-    if (ended) return;
-    ended = true;
-    if (failed) endWithFailure(span, error);
-    else span.end();
-  };
-  return new Observable((subscriber) => {
-    // the stream's own work (operators, timers it starts) runs in the span's context
-    const subscription = context.with(spanContext, () =>
-      source.subscribe({
-        next: (value) => subscriber.next(value),
-        error: (error) => {
-          end(error, true);
-          subscriber.error(error);
-        },
-        complete: () => {
-          end();
-          subscriber.complete();
-        },
-      }),
-    );
-    return () => {
-      subscription.unsubscribe();
-      end();
-    };
-  });
+  return new Observable((subscriber) =>
+    subscribeInSpan(() => source, subscriber, spanContext, (failure) => (failure ? endWithFailure(span, failure.error) : span.end())),
+  );
 }
