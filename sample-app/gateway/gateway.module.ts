@@ -3,8 +3,7 @@ import { Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_PIPE } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
-import { TracingModule } from '../../lib/index.js';
-import { tracingOptionsFrom } from '../shared/tracing-options.js';
+import { configAndTracing } from '../shared/tracing-options.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { InventoryClient } from './inventory.client.js';
 import { OrdersController } from './orders.controller.js';
@@ -12,12 +11,7 @@ import { OrdersService, PRICING } from './orders.service.js';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ ignoreEnvFile: true }),
-    TracingModule.forRootAsync({
-      imports: [ConfigModule],
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) => tracingOptionsFrom(config, 'gateway'),
-    }),
+    ...configAndTracing('gateway'),
     HttpModule.register({ timeout: 2000 }),
     ClientsModule.registerAsync([
       {

@@ -1,5 +1,18 @@
-import { ConfigService } from '@nestjs/config';
-import type { ExporterOption, TracingModuleOptions } from '../../lib/index.js';
+import type { DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TracingModule, type ExporterOption, type TracingModuleOptions } from '../../lib/index.js';
+
+/** What each service imports: its configuration, and tracing configured from it. */
+export function configAndTracing(serviceName: string): Array<DynamicModule | Promise<DynamicModule>> {
+  return [
+    ConfigModule.forRoot({ ignoreEnvFile: true }),
+    TracingModule.forRootAsync({
+      imports: [ConfigModule],
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => tracingOptionsFrom(config, serviceName),
+    }),
+  ];
+}
 
 /**
  * How a service configures tracing from its environment: the demo's trace file when
