@@ -3,6 +3,7 @@ import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type Span
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ResolvedOptions } from '../resolve-options.js';
 import type { ExporterOption } from '../tracing-options.interface.js';
+import { CountedQueue } from './counted-queue.js';
 import { GuardedExporter } from './guarded-exporter.js';
 import { createJaegerExporter } from './jaeger-exporter.js';
 import { JaegerFileExporter } from './jaeger-file.exporter.js';
@@ -18,19 +19,21 @@ export async function createSpanProcessors(options: ResolvedOptions, logger: Log
   for (const choice of options.exporters) {
     if (choice === 'none') continue;
     const exporter = await createExporter(choice, options);
-    const guarded = new GuardedExporter(exporter, exporterName(choice), logger, options.batch.exportTimeoutMillis);
+    const guarded = new GuardedExporter(exporter, exporterName(choice), logger, options.batch.exportTimeoutMillis, options.exportBackoff);
     exporters.push(guarded);
     // Console output is for people watching: show each span as it ends.
-    processors.push(
-      choice === 'console'
-        ? new SimpleSpanProcessor({ exporter: guarded })
-        : new BatchSpanProcessor({
-            exporter: guarded,
-            ...options.batch,
-            // the guard times out first, so the processor never sees a hung export
-            exportTimeoutMillis: options.batch.exportTimeoutMillis + 1000,
-          }),
-    );
+    if (choice === 'console') {
+      processors.push(new SimpleSpanProcessor({ exporter: guarded }));
+      continue;
+    }
+    const batch = new BatchSpanProcessor({
+      exporter: guarded,
+      ...options.batch,
+      // the guard times out first, so the processor never sees a hung export
+      exportTimeoutMillis: options.batch.exportTimeoutMillis + 1000,
+    });
+    // the counted queue drops (and counts) what the batch processor would drop silently
+    processors.push(new CountedQueue(batch, guarded, options.batch.maxQueueSize));
   }
   return { processors, exporters };
 }

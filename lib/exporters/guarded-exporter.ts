@@ -75,8 +75,7 @@ export class GuardedExporter implements SpanExporter {
   private failedExports = 0;
   private failing = false;
   private droppedInOutage = 0;
-  private backoff: ExportBackoff = DEFAULT_BACKOFF;
-  private retryMs = DEFAULT_BACKOFF.initialMs;
+  private retryMs: number;
   private nextAttemptAt = 0;
   private probing = false;
   private inFlight = 0;
@@ -98,15 +97,14 @@ export class GuardedExporter implements SpanExporter {
     readonly name: string,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
-  ) {}
+    private readonly backoff: ExportBackoff = DEFAULT_BACKOFF,
+  ) {
+    this.retryMs = backoff.initialMs;
+  }
 
-  /** Settings that are not part of the constructor (the runtime applies them after creation). */
-  configure(settings: { backoff?: ExportBackoff; queueSize?: () => number }): void {
-    if (settings.backoff) {
-      this.backoff = settings.backoff;
-      this.retryMs = settings.backoff.initialMs;
-    }
-    if (settings.queueSize) this.queueSize = settings.queueSize;
+  /** Where the queue in front of this exporter reports its length (a CountedQueue, once built). */
+  configure(settings: { queueSize: () => number }): void {
+    this.queueSize = settings.queueSize;
   }
 
   get droppedSpans(): number {

@@ -1,16 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { trace, type Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import { RedactingSpanProcessor } from '../attributes/redacting-processor.js';
-import { CountedQueue } from '../exporters/counted-queue.js';
 import { createSpanProcessors } from '../exporters/create-span-processors.js';
 import type { ExportStats, GuardedExporter } from '../exporters/guarded-exporter.js';
 import type { ResolvedOptions } from '../resolve-options.js';
@@ -47,7 +39,6 @@ export class TracingRuntime {
       return runtime;
     }
     const { processors, exporters } = await createSpanProcessors(options, logger);
-    for (const exporter of exporters) exporter.configure({ backoff: options.exportBackoff });
     const provider = new TracerProvider({
       resource: resourceFromAttributes(options.resourceAttributes),
       sampler: new ParentBasedSampler({
@@ -60,7 +51,7 @@ export class TracingRuntime {
         attributePerLinkCountLimit: options.attributeCountLimit,
       },
       // redaction first, so no exporter sees a value it replaces
-      spanProcessors: [new RedactingSpanProcessor(options.redact), ...countQueues(processors, exporters, options)],
+      spanProcessors: [new RedactingSpanProcessor(options.redact), ...processors],
     });
     const runtime = new TracingRuntime(provider.getTracer(TRACER_NAME), options, true, logger, provider, exporters);
     runtime.releaseGlobals = acquireGlobals(provider);
@@ -108,18 +99,6 @@ export class TracingRuntime {
       release();
     }
   }
-}
-
-/**
- * Puts a CountedQueue in front of each batch processor, so that what its full queue drops
- * is counted by that exporter's guard. createSpanProcessors returns processors and guards
- * in the same order, one of each per exporter.
- */
-function countQueues(processors: SpanProcessor[], exporters: GuardedExporter[], options: ResolvedOptions): SpanProcessor[] {
-  if (processors.length !== exporters.length) return processors;
-  return processors.map((processor, i) =>
-    processor instanceof BatchSpanProcessor ? new CountedQueue(processor, exporters[i]!, options.batch.maxQueueSize) : processor,
-  );
 }
 
 /** A preloaded SDK owns its own shutdown; we only flush what this app produced. */
