@@ -5,7 +5,6 @@ import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { Trace, TracingModule } from '../../lib/index.js';
 import { byName, exportedSpans, InMemorySpanExporter, parentId, spanId } from '../support/memory-tracing.js';
-import { listen } from '../support/platforms.js';
 
 @Injectable()
 class UploadService {

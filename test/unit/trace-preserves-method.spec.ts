@@ -6,7 +6,7 @@ import { Test } from '@nestjs/testing';
 import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { SpanAttr, Trace, TracingModule } from '../../lib/index.js';
 import { exportedSpans, InMemorySpanExporter } from '../support/memory-tracing.js';
-import { startTestRuntime, type TestRuntime } from '../support/test-runtime.js';
+import { startTestRuntime } from '../support/test-runtime.js';
 
 const SWAGGER_OPERATION = 'swagger/apiOperation';
 const ApiOperation = (summary: string) => SetMetadata(SWAGGER_OPERATION, { summary });

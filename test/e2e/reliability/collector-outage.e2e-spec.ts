@@ -6,7 +6,7 @@
  * is bounded by shutdownTimeoutMs. Real Nest apps, real HTTP, real sockets on 127.0.0.1.
  */
 import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver.js';
-import { hit, sleep, SPANS_PER_PING, startApp, SwitchablePort, until, type ReliabilityApp } from './reliability-app.js';
+import { hit, sleep, SPANS_PER_PING, startApp, SwitchablePort, type ReliabilityApp } from './reliability-app.js';
 
 type Outage = 'refusing' | 'error500' | 'hanging';
 
