@@ -102,15 +102,6 @@ export async function hit(url: string, n: number, parallel = 10, path = '/ping')
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `check` holds (or throws with `why` after timeoutMs). */
-export async function until(check: () => boolean, why: () => string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${why()}`);
-    await sleep(20);
-  }
-}
-
 /**
  * A port on 127.0.0.1 that refuses connections (nothing listens) until `open(target)`
  * forwards it to another port, e.g. a receiver that comes back.
