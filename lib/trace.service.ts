@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { context, INVALID_SPAN_CONTEXT, trace, type Span, type SpanOptions } from '@opentelemetry/api';
 import { safeAttributes, setSafeAttribute } from './attributes/set-safe-attribute.js';
 import { namedSpanSpec } from './decorators/span-spec.js';
 import { tracedCall } from './decorators/traced-call.js';
+import type { ExportStats } from './exporters/guarded-exporter.js';
 import { runtimeOf } from './runtime/active-runtime.js';
+import { TracingRuntime } from './runtime/tracing-runtime.js';
 
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 const NO_ARGS = (function (): IArguments {
@@ -14,6 +16,16 @@ const NO_ARGS = (function (): IArguments {
 /** Tracing for code that cannot use a decorator. Every method is safe to call with no active span. */
 @Injectable()
 export class TraceService {
+  constructor(@Optional() private readonly runtime?: TracingRuntime) {}
+
+  /**
+   * Per exporter: spans exported and dropped (and why), queued and in flight, and whether
+   * it is failing right now; e.g. for a health or metrics endpoint.
+   */
+  exportStats(): ExportStats[] {
+    return (this.runtime ?? runtimeOf(context.active())).exportStats();
+  }
+
   /** The active span, if any. */
   getSpan(): Span | undefined {
     return trace.getSpan(context.active());

@@ -45,3 +45,29 @@ describe('TraceService', () => {
     expect(spans.find((s) => s.name === 'rx')?.ended).toBe(true);
   });
 });
+
+describe('TraceService.exportStats', () => {
+  it('reports what each exporter of the app exported and dropped', async () => {
+    const { Test } = await import('@nestjs/testing');
+    const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace');
+    const { TracingModule } = await import('../../lib/index.js');
+    const { TracingRuntime } = await import('../../lib/runtime/tracing-runtime.js');
+    const failing = { export: () => { throw new Error('collector exploded'); }, shutdown: async () => undefined };
+    const moduleRef = await Test.createTestingModule({
+      imports: [TracingModule.forRoot({ serviceName: 'stats', exporter: [new InMemorySpanExporter(), failing] })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const tracing = app.get(TraceService);
+      tracing.startActiveSpan('one', () => 1);
+      tracing.startActiveSpan('two', () => 2);
+      await app.get(TracingRuntime).forceFlush();
+      const [memory, broken] = tracing.exportStats();
+      expect(memory).toMatchObject({ exporter: 'InMemorySpanExporter', exported: 2, dropped: 0, failing: false });
+      expect(broken).toMatchObject({ exported: 0, dropped: 2, failedExports: 1, failing: true });
+    } finally {
+      await app.close();
+    }
+  });
+});
