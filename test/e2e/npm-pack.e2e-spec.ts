@@ -55,8 +55,11 @@ describe.each(cases)('installed package on $platform exporting over $wire (forRo
     const child = spawn(process.execPath, [join(appDir, 'dist/main.js')], {
       cwd: appDir,
       env: { ...process.env, ...env, PLATFORM: platform, EXPORTER: wire, ...(async ? { ASYNC: '1' } : {}) },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      // its log holds the stack of the failure /items/fail provokes: shown only if the test fails
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let log = '';
+    child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
     try {
       const base = `http://127.0.0.1:${await announcedPort(child)}`;
       const get = (path: string, headers: Record<string, string> = {}) => fetch(base + path, { headers }).then((r) => r.status);
@@ -92,6 +95,8 @@ describe.each(cases)('installed package on $platform exporting over $wire (forRo
       expect(failed.events[0]?.attributes['exception.message']).toBe('consumer failure');
       expect(one('GET /items/fail').status.code).toBe('ERROR');
       expect(spans).toHaveLength(7);
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\nconsumer app stderr:\n${log}`);
     } finally {
       child.kill('SIGKILL');
       await receiver.close();
