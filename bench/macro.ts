@@ -114,7 +114,12 @@ interface Server {
   exited: Promise<void>;
 }
 
-function request<T extends { type: string }>(child: ChildProcess, message: { type: string }, reply: string, timeoutMs = 30_000): Promise<T> {
+function request<T extends { type: string }>(
+  child: ChildProcess,
+  message: { type: string },
+  reply: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage);
@@ -176,7 +181,11 @@ async function stopServer(server: Server): Promise<void> {
 }
 
 async function cpuMicros(server: Server): Promise<number> {
-  const { user, system } = await request<{ type: string; user: number; system: number }>(server.child, { type: 'cpu' }, 'cpu');
+  const { user, system } = await request<{ type: string; user: number; system: number }>(
+    server.child,
+    { type: 'cpu' },
+    'cpu',
+  );
   return user + system;
 }
 
@@ -210,7 +219,12 @@ async function profiling(server: Server, message: { type: string; file?: string 
   if (reply.error) throw new Error(`profiling ${server.spec.id}: ${reply.error}`);
 }
 
-async function measure(server: Server, options: MacroOptions, warmupSec: number, profileAs?: string): Promise<RunResult> {
+async function measure(
+  server: Server,
+  options: MacroOptions,
+  warmupSec: number,
+  profileAs?: string,
+): Promise<RunResult> {
   await load(server.url, options.connections, warmupSec);
   await flush(server);
   if (profileAs) await profiling(server, { type: 'profile-start' });
@@ -260,7 +274,8 @@ async function runPlatform(platform: Platform, options: MacroOptions): Promise<P
       }
     }
     for (const [id, why] of Object.entries(failed)) options.log(`macro ${platform}: target ${id} left out: ${why}`);
-    if (!servers.some((s) => s.spec.id === UNTRACED)) throw new Error(`the untraced baseline did not start on ${platform}: ${failed[UNTRACED]}`);
+    if (!servers.some((s) => s.spec.id === UNTRACED))
+      throw new Error(`the untraced baseline did not start on ${platform}: ${failed[UNTRACED]}`);
 
     const ran = servers.map((s) => s.spec);
     const runs = new Map<string, RunResult[]>(ran.map((s) => [s.id, []]));
@@ -299,9 +314,24 @@ async function runPlatform(platform: Platform, options: MacroOptions): Promise<P
         p50_ms: summarize(r.map((x) => x.p50_ms)),
         p99_ms: summarize(r.map((x) => x.p99_ms)),
         cpu_us_per_req: summarize(cpu),
-        ratio: base ? pairedRatio(rps, base.map((x) => x.rps)) : summarize([]),
-        cpu_ratio: base ? pairedRatio(base.map((x) => x.cpu_us_per_req), cpu) : summarize([]),
-        extra_cpu_us: base ? pairedDiff(cpu, base.map((x) => x.cpu_us_per_req)) : summarize([]),
+        ratio: base
+          ? pairedRatio(
+              rps,
+              base.map((x) => x.rps),
+            )
+          : summarize([]),
+        cpu_ratio: base
+          ? pairedRatio(
+              base.map((x) => x.cpu_us_per_req),
+              cpu,
+            )
+          : summarize([]),
+        extra_cpu_us: base
+          ? pairedDiff(
+              cpu,
+              base.map((x) => x.cpu_us_per_req),
+            )
+          : summarize([]),
         runs: r,
       };
     }

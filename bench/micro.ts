@@ -12,7 +12,17 @@
  * to the sink (process.cpuUsage around create + forceFlush).
  */
 import 'reflect-metadata';
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Attributes,
+  type Context,
+  type SpanOptions,
+  type Tracer,
+} from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -196,7 +206,11 @@ function fakeExchange(i: number): { req: FakeRequest; res: ServerResponse } {
     socket: { remoteAddress: '127.0.0.1', localAddress: '127.0.0.1', localPort: 3000 },
     route: { path: '/orders/:id' },
   }) as unknown as FakeRequest;
-  const res = Object.assign(new EventEmitter(), { statusCode: 200, headersSent: true, writableFinished: true }) as unknown as ServerResponse;
+  const res = Object.assign(new EventEmitter(), {
+    statusCode: 200,
+    headersSent: true,
+    writableFinished: true,
+  }) as unknown as ServerResponse;
   return { req, res };
 }
 
@@ -210,7 +224,13 @@ function respond(res: ServerResponse, work: Promise<unknown>, done: () => void):
 }
 
 /** The server span the raw SDK user writes by hand: the same attributes and end-of-request updates. */
-function rawServerRequest(tracer: Tracer, orders: RawOrders, req: FakeRequest, res: ServerResponse, done: () => void): void {
+function rawServerRequest(
+  tracer: Tracer,
+  orders: RawOrders,
+  req: FakeRequest,
+  res: ServerResponse,
+  done: () => void,
+): void {
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
   const attributes: Attributes = {
     'http.request.method': req.method!,
@@ -294,7 +314,9 @@ function cases(sampled: TracingRuntime, unsampled: TracingRuntime): Case[] {
   const server = new EventEmitter();
   const plainListener = [(_req: IncomingMessage, res: ServerResponse) => respond(res, plainOrders.find('42'), noop)];
   let current: () => void = noop;
-  const tracedListener = [(_req: IncomingMessage, res: ServerResponse) => respond(res, tracedOrders.find('42'), current)];
+  const tracedListener = [
+    (_req: IncomingMessage, res: ServerResponse) => respond(res, tracedOrders.find('42'), current),
+  ];
   const plainProvider = rawProvider(new DiscardingExporter());
   const plainTracer = plainProvider.getTracer('micro');
 
@@ -356,11 +378,43 @@ function cases(sampled: TracingRuntime, unsampled: TracingRuntime): Case[] {
       maxBatch: SPANS,
       run: rawSync(plainTracer),
     },
-    { id: 'plain', label: 'plain method call', group: 'sync', ctx: sampledCtx, spans: 0, maxBatch: LOTS, run: plainSync },
-    { id: 'raw', label: 'raw startActiveSpan … end', group: 'sync', ctx: sampledCtx, spans: 1, maxBatch: SPANS, run: rawSync(sampled.tracer) },
+    {
+      id: 'plain',
+      label: 'plain method call',
+      group: 'sync',
+      ctx: sampledCtx,
+      spans: 0,
+      maxBatch: LOTS,
+      run: plainSync,
+    },
+    {
+      id: 'raw',
+      label: 'raw startActiveSpan … end',
+      group: 'sync',
+      ctx: sampledCtx,
+      spans: 1,
+      maxBatch: SPANS,
+      run: rawSync(sampled.tracer),
+    },
     { id: 'trace', label: '@Trace() sync', group: 'sync', ctx: sampledCtx, spans: 1, maxBatch: SPANS, run: traceSync },
-    { id: 'raw_child', label: 'raw startActiveSpan, in a parent span', group: 'child', ctx: sampledChildCtx, spans: 1, maxBatch: SPANS, run: rawSync(sampled.tracer) },
-    { id: 'trace_child', label: '@Trace() sync, in a parent span', group: 'child', ctx: sampledChildCtx, spans: 1, maxBatch: SPANS, run: traceSync },
+    {
+      id: 'raw_child',
+      label: 'raw startActiveSpan, in a parent span',
+      group: 'child',
+      ctx: sampledChildCtx,
+      spans: 1,
+      maxBatch: SPANS,
+      run: rawSync(sampled.tracer),
+    },
+    {
+      id: 'trace_child',
+      label: '@Trace() sync, in a parent span',
+      group: 'child',
+      ctx: sampledChildCtx,
+      spans: 1,
+      maxBatch: SPANS,
+      run: traceSync,
+    },
     {
       id: 'plain_async',
       label: 'plain async method, awaited',
@@ -422,8 +476,24 @@ function cases(sampled: TracingRuntime, unsampled: TracingRuntime): Case[] {
         for (let i = 0; i < n; i++) traced.obs(i).subscribe(observer);
       },
     },
-    { id: 'raw_unsampled', label: 'raw startActiveSpan, sampleRatio 0', group: 'unsampled', ctx: unsampledCtx, spans: 0, maxBatch: SPANS, run: rawSync(unsampled.tracer) },
-    { id: 'trace_unsampled', label: '@Trace(), sampleRatio 0 (root)', group: 'unsampled', ctx: unsampledCtx, spans: 0, maxBatch: SPANS, run: traceSync },
+    {
+      id: 'raw_unsampled',
+      label: 'raw startActiveSpan, sampleRatio 0',
+      group: 'unsampled',
+      ctx: unsampledCtx,
+      spans: 0,
+      maxBatch: SPANS,
+      run: rawSync(unsampled.tracer),
+    },
+    {
+      id: 'trace_unsampled',
+      label: '@Trace(), sampleRatio 0 (root)',
+      group: 'unsampled',
+      ctx: unsampledCtx,
+      spans: 0,
+      maxBatch: SPANS,
+      run: traceSync,
+    },
     {
       id: 'trace_unsampled_child',
       label: '@Trace(), in an unsampled parent',
@@ -516,7 +586,11 @@ const cpuNow = (): number => {
  * CPU time, not wall time: on a shared machine the wall clock also counts the time
  * other processes had the core. Bounded in wall time too (8 × ms).
  */
-async function timeCase(c: Case, batch: number, ms: number): Promise<{ nsPerCall: number; wallNsPerCall: number; calls: number }> {
+async function timeCase(
+  c: Case,
+  batch: number,
+  ms: number,
+): Promise<{ nsPerCall: number; wallNsPerCall: number; calls: number }> {
   let calls = 0;
   const cpuStart = cpuNow();
   const wallStart = process.hrtime.bigint();
@@ -545,7 +619,12 @@ const SLICES = 8;
  * every other slice, so the ratios between them are taken over the same stretch of
  * machine weather, not a few hundred milliseconds apart.
  */
-async function runRound(all: Case[], round: number, batches: Map<string, number>, caseMs: number): Promise<Map<string, { cpuNs: number; calls: number }>> {
+async function runRound(
+  all: Case[],
+  round: number,
+  batches: Map<string, number>,
+  caseMs: number,
+): Promise<Map<string, { cpuNs: number; calls: number }>> {
   const totals = new Map<string, { cpuNs: number; calls: number }>();
   const groups = roundOrder([...new Set(all.map((c) => c.group))], round);
   for (const group of groups) {
@@ -570,7 +649,9 @@ export async function runMicro(options: MicroOptions): Promise<MicroReport> {
   const { log } = options;
   const exporter = new DiscardingExporter();
   const sampled = await TracingRuntime.start(resolveOptions({ serviceName: 'bench-micro', exporter }));
-  const unsampled = await TracingRuntime.start(resolveOptions({ serviceName: 'bench-micro', exporter: new DiscardingExporter(), sampleRatio: 0 }));
+  const unsampled = await TracingRuntime.start(
+    resolveOptions({ serviceName: 'bench-micro', exporter: new DiscardingExporter(), sampleRatio: 0 }),
+  );
   addRunning(unsampled);
   addRunning(sampled);
   const all = cases(sampled, unsampled).filter((c) => !options.groups || options.groups.includes(c.group));

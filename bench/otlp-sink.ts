@@ -41,7 +41,8 @@ export async function startSink(port = 0): Promise<Sink> {
       stats.bytes += length;
       const protobuf = (req.headers['content-type'] ?? '').includes('protobuf');
       const encoded = req.headers['content-encoding'] !== undefined && req.headers['content-encoding'] !== 'identity';
-      const counted = protobuf && !encoded ? countSpans(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)) : -1;
+      const counted =
+        protobuf && !encoded ? countSpans(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)) : -1;
       if (counted < 0) stats.uncounted++;
       else stats.spans += counted;
       res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 });
@@ -85,7 +86,12 @@ export function countSpans(buf: Buffer): number {
 }
 
 /** Calls `visit` for every length-delimited field in buf[start, end); skips the others. */
-function forEachField(buf: Buffer, start: number, end: number, visit: (field: number, start: number, end: number) => void): void {
+function forEachField(
+  buf: Buffer,
+  start: number,
+  end: number,
+  visit: (field: number, start: number, end: number) => void,
+): void {
   let pos = start;
   while (pos < end) {
     const [tag, afterTag] = varint(buf, pos);

@@ -107,10 +107,12 @@ export function formatProfile(t: ProfileTotals, title: string, n = 20): string {
 
 /** What `other` spends per request beyond `base`, by origin and by function, biggest first. */
 export function formatDiff(base: ProfileTotals, other: ProfileTotals, title: string, n = 25): string {
-  if (!base.requests || !other.requests) return `${title}: no request counts next to the profiles, cannot compare per request`;
+  if (!base.requests || !other.requests)
+    return `${title}: no request counts next to the profiles, cannot compare per request`;
   const diff = (a: Map<string, number>, b: Map<string, number>): Map<string, number> => {
     const out = new Map<string, number>();
-    for (const key of new Set([...a.keys(), ...b.keys()])) out.set(key, (b.get(key) ?? 0) / other.requests - (a.get(key) ?? 0) / base.requests);
+    for (const key of new Set([...a.keys(), ...b.keys()]))
+      out.set(key, (b.get(key) ?? 0) / other.requests - (a.get(key) ?? 0) / base.requests);
     return out;
   };
   const total = other.busyUs / other.requests - base.busyUs / base.requests;
@@ -121,7 +123,8 @@ export function formatDiff(base: ProfileTotals, other: ProfileTotals, title: str
   const fmt = (us: number): string => `${us >= 0 ? '+' : ''}${us.toFixed(2)}`.padStart(8);
   for (const [name, us] of top(diff(base.byOrigin, other.byOrigin), n, Math.abs)) lines.push(`    ${fmt(us)}  ${name}`);
   lines.push('  by function (µs/req, largest differences):');
-  for (const [name, us] of top(diff(base.byFunction, other.byFunction), n, Math.abs)) lines.push(`    ${fmt(us)}  ${name}`);
+  for (const [name, us] of top(diff(base.byFunction, other.byFunction), n, Math.abs))
+    lines.push(`    ${fmt(us)}  ${name}`);
   return lines.join('\n');
 }
 
@@ -132,7 +135,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   } else if (args.length > 0 && args[0] !== '--diff') {
     console.log(formatProfile(loadProfiles(args), args.join(', '), 30));
   } else {
-    console.error('usage: node dist/bench/profile-summary.js FILE.cpuprofile [more…] | --diff BASE.cpuprofile OTHER.cpuprofile');
+    console.error(
+      'usage: node dist/bench/profile-summary.js FILE.cpuprofile [more…] | --diff BASE.cpuprofile OTHER.cpuprofile',
+    );
     process.exit(2);
   }
 }

@@ -53,7 +53,14 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, platforms: ['express', 'fastify'], targets: TARGETS.map((t) => t.id), connections: 50, extraTargets: [], noFloor: false };
+  const args: Args = {
+    quick: false,
+    platforms: ['express', 'fastify'],
+    targets: TARGETS.map((t) => t.id),
+    connections: 50,
+    extraTargets: [],
+    noFloor: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -88,7 +95,9 @@ function parseArgs(argv: string[]): Args {
       }
       case '--targets': {
         const list = value().split(',');
-        for (const t of list) if (!TARGETS.some((s) => s.id === t)) throw new Error(`unknown target ${t}; known: ${TARGETS.map((s) => s.id).join(', ')}`);
+        for (const t of list)
+          if (!TARGETS.some((s) => s.id === t))
+            throw new Error(`unknown target ${t}; known: ${TARGETS.map((s) => s.id).join(', ')}`);
         args.targets = [...new Set([UNTRACED, ...list])];
         break;
       }
@@ -115,7 +124,13 @@ function parseArgs(argv: string[]): Args {
         const eq = v.indexOf('=');
         if (eq <= 0) throw new Error('--extra-target takes ID=FILE');
         const id = v.slice(0, eq);
-        args.extraTargets.push({ id, label: id, file: path.resolve(v.slice(eq + 1)), peer: false, note: `extra target ${path.resolve(v.slice(eq + 1))}` });
+        args.extraTargets.push({
+          id,
+          label: id,
+          file: path.resolve(v.slice(eq + 1)),
+          peer: false,
+          note: `extra target ${path.resolve(v.slice(eq + 1))}`,
+        });
         args.targets.push(id);
         break;
       }
@@ -149,7 +164,10 @@ interface SinkProcess {
 }
 
 async function startSinkProcess(): Promise<SinkProcess> {
-  const child: ChildProcess = fork(path.join(here, 'otlp-sink.js'), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(path.join(here, 'otlp-sink.js'), [], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const [ready] = (await once(child, 'message')) as [{ type: string; url: string }];
   return {
     url: ready.url,
@@ -179,20 +197,26 @@ async function startSinkProcess(): Promise<SinkProcess> {
 function table(headers: string[], rows: string[][], alignLeft = 1): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i < alignLeft ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i < alignLeft ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 const f = (v: number, digits = 0): string => (Number.isFinite(v) ? v.toFixed(digits) : '–');
 const pct = (v: number): string => (Number.isFinite(v) ? `±${(v * 50).toFixed(0)}%` : '–');
-const range = (s: Summary, digits = 2): string => (Number.isFinite(s.min) ? `${f(s.min, digits)}–${f(s.max, digits)}` : '–');
+const range = (s: Summary, digits = 2): string =>
+  Number.isFinite(s.min) ? `${f(s.min, digits)}–${f(s.max, digits)}` : '–';
 
 function printMicro(micro: MicroReport): void {
   console.log(`\n## micro: CPU ns per call (${micro.rounds} alternating rounds; median, min–max of rounds)\n`);
   const rows = Object.values(micro.cases).map((c) => [c.label, f(c.median, 1), range(c, 1), pct(c.spread)]);
   console.log(table(['case', 'ns/call', 'min–max', 'spread'], rows));
   const present = (pairs: Array<[string, Summary | undefined, number]>): string[][] =>
-    pairs.filter(([, s]) => s && Number.isFinite(s.median)).map(([label, s, digits]) => [label, f(s!.median, digits), range(s!, digits)]);
+    pairs
+      .filter(([, s]) => s && Number.isFinite(s.median))
+      .map(([label, s, digits]) => [label, f(s!.median, digits), range(s!, digits)]);
   const r = micro.trace_vs_raw;
   const ratios = present([
     ['sync, root span', r.sync, 3],
@@ -255,7 +279,22 @@ function printPlatform(name: string, p: PlatformReport): void {
   ]);
   console.log(`\n### ${name}\n`);
   console.log(
-    table(['target', 'req/s', 'spread', 'p50 ms', 'p99 ms', 'CPU µs/req', 'extra µs', 'ratio', 'ratio min–max', 'CPU ratio', 'spans/req'], rows),
+    table(
+      [
+        'target',
+        'req/s',
+        'spread',
+        'p50 ms',
+        'p99 ms',
+        'CPU µs/req',
+        'extra µs',
+        'ratio',
+        'ratio min–max',
+        'CPU ratio',
+        'spans/req',
+      ],
+      rows,
+    ),
   );
   for (const [id, why] of Object.entries(p.failed)) console.log(`left out: ${id}: ${why}`);
 }
@@ -294,26 +333,61 @@ function checkTargets(micro?: MicroReport, macro?: MacroReport): TargetCheck[] {
   ] as const) {
     const p = macro?.[platform];
     if (!p || !p.targets[OURS]) continue;
-    checks.push({ what: `${platform}: traced ÷ untraced throughput`, value: p.ratio, limit: `≥ ${min}`, met: p.ratio >= min });
+    checks.push({
+      what: `${platform}: traced ÷ untraced throughput`,
+      value: p.ratio,
+      limit: `≥ ${min}`,
+      met: p.ratio >= min,
+    });
     const best = Math.max(...Object.values(p.peers));
     if (Object.keys(p.peers).length) {
-      checks.push({ what: `${platform}: ahead of every peer (best peer ratio)`, value: best, limit: `< ${f(p.ratio, 3)}`, met: p.ratio > best });
+      checks.push({
+        what: `${platform}: ahead of every peer (best peer ratio)`,
+        value: best,
+        limit: `< ${f(p.ratio, 3)}`,
+        met: p.ratio > best,
+      });
     }
     if (floor !== undefined) {
       const x = p.extra_cpu_us / floor;
-      checks.push({ what: `${platform}: extra CPU per request ÷ raw SDK floor (${f(p.extra_cpu_us, 1)} / ${f(floor, 1)} µs)`, value: x, limit: '≤ 1.5', met: x <= 1.5 });
+      checks.push({
+        what: `${platform}: extra CPU per request ÷ raw SDK floor (${f(p.extra_cpu_us, 1)} / ${f(floor, 1)} µs)`,
+        value: x,
+        limit: '≤ 1.5',
+        met: x <= 1.5,
+      });
       const raw = p.targets[RAW];
       if (raw) {
         const y = raw.extra_cpu_us.median / floor;
-        checks.push({ what: `  (reference: raw SDK by hand in the same app, ${f(raw.extra_cpu_us.median, 1)} / ${f(floor, 1)} µs)`, value: y, limit: '', met: null });
+        checks.push({
+          what: `  (reference: raw SDK by hand in the same app, ${f(raw.extra_cpu_us.median, 1)} / ${f(floor, 1)} µs)`,
+          value: y,
+          limit: '',
+          met: null,
+        });
       }
     } else {
-      checks.push({ what: `${platform}: extra CPU per request ÷ raw SDK floor`, value: NaN, limit: '≤ 1.5 (floor comes from the micro part)', met: null });
+      checks.push({
+        what: `${platform}: extra CPU per request ÷ raw SDK floor`,
+        value: NaN,
+        limit: '≤ 1.5 (floor comes from the micro part)',
+        met: null,
+      });
     }
   }
   if (micro) {
-    checks.push({ what: 'micro: @Trace() ÷ raw startActiveSpan', value: micro.trace_vs_raw_ratio, limit: '≤ 1.1', met: micro.trace_vs_raw_ratio <= 1.1 });
-    checks.push({ what: 'micro: @Trace() sampling off, ns over a plain call (root)', value: micro.unsampled_overhead_ns, limit: '≤ 500', met: micro.unsampled_overhead_ns <= 500 });
+    checks.push({
+      what: 'micro: @Trace() ÷ raw startActiveSpan',
+      value: micro.trace_vs_raw_ratio,
+      limit: '≤ 1.1',
+      met: micro.trace_vs_raw_ratio <= 1.1,
+    });
+    checks.push({
+      what: 'micro: @Trace() sampling off, ns over a plain call (root)',
+      value: micro.unsampled_overhead_ns,
+      limit: '≤ 500',
+      met: micro.unsampled_overhead_ns <= 500,
+    });
     checks.push({
       what: 'micro: @Trace() in an unsampled parent, ns over a plain call',
       value: micro.unsampled_child_overhead_ns,
@@ -332,7 +406,12 @@ function printChecks(all: TargetCheck[]): void {
   console.log(
     table(
       ['target', 'value', 'limit', 'met'],
-      checks.map((c) => [c.what, f(c.value, c.value < 10 ? 3 : 0), c.limit, c.met === null ? (c.limit ? 'n/a' : '') : c.met ? 'yes' : 'NO']),
+      checks.map((c) => [
+        c.what,
+        f(c.value, c.value < 10 ? 3 : 0),
+        c.limit,
+        c.met === null ? (c.limit ? 'n/a' : '') : c.met ? 'yes' : 'NO',
+      ]),
     ),
   );
 }
@@ -340,8 +419,15 @@ function printChecks(all: TargetCheck[]): void {
 /** The commit measured, and whether lib/ had uncommitted changes (others edit it concurrently). */
 function gitDescribe(): { commit: string; lib_dirty: boolean } | undefined {
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'lib'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return { commit, lib_dirty: dirty };
   } catch {
     return undefined;
@@ -368,8 +454,12 @@ async function main(): Promise<void> {
     git: gitDescribe(),
     quick,
   };
-  const git = environment.git ? `, commit ${environment.git.commit}${environment.git.lib_dirty ? ' + uncommitted lib/ changes' : ''}` : '';
-  console.log(`nestjs-tracing bench — node ${environment.node}, ${environment.cpus} CPUs (${environment.cpu_model}), load ${environment.loadavg_at_start.join(' ')}${git}${quick ? ', --quick' : ''}`);
+  const git = environment.git
+    ? `, commit ${environment.git.commit}${environment.git.lib_dirty ? ' + uncommitted lib/ changes' : ''}`
+    : '';
+  console.log(
+    `nestjs-tracing bench — node ${environment.node}, ${environment.cpus} CPUs (${environment.cpu_model}), load ${environment.loadavg_at_start.join(' ')}${git}${quick ? ', --quick' : ''}`,
+  );
   if (environment.loadavg_at_start[0]! > environment.cpus * 0.5) {
     console.log('warning: the machine is busy; absolute figures are indicative, ratios (paired per round) less so');
   }
@@ -415,12 +505,24 @@ async function main(): Promise<void> {
 
   const checks = checkTargets(micro, macro);
   printChecks(checks);
-  if (args.cpuProf) console.log('\nwarning: servers ran under --cpu-prof; their figures are not comparable to an unprofiled run');
+  if (args.cpuProf)
+    console.log('\nwarning: servers ran under --cpu-prof; their figures are not comparable to an unprofiled run');
   const elapsed = (Date.now() - started) / 1000;
   console.log(`\ndone in ${elapsed.toFixed(0)} s`);
   if (args.json) {
-    const json = { version: 1, date: new Date().toISOString(), environment, elapsed_s: elapsed, micro, macro, targets: checks };
-    writeFileSync(args.json, `${JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+    const json = {
+      version: 1,
+      date: new Date().toISOString(),
+      environment,
+      elapsed_s: elapsed,
+      micro,
+      macro,
+      targets: checks,
+    };
+    writeFileSync(
+      args.json,
+      `${JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
+    );
     console.log(`JSON written to ${args.json}`);
   }
 }
@@ -431,7 +533,8 @@ function printProfiles(dir: string, macro: MacroReport): void {
   for (const platform of ['express', 'fastify'] as const) {
     const report = macro[platform];
     if (!report) continue;
-    const of = (target: string): string[] => files.filter((n) => n.startsWith(`${platform}-${target}-r`)).map((n) => path.join(dir, n));
+    const of = (target: string): string[] =>
+      files.filter((n) => n.startsWith(`${platform}-${target}-r`)).map((n) => path.join(dir, n));
     const base = loadProfiles(of(UNTRACED));
     console.log(`\n## profiles, ${platform} (all measured runs of each target; ${dir})`);
     for (const target of Object.keys(report.targets)) {
@@ -439,7 +542,9 @@ function printProfiles(dir: string, macro: MacroReport): void {
       console.log(`\n${formatProfile(totals, `${platform} ${target}`, 15)}`);
       if (target !== UNTRACED) console.log(`\n${formatDiff(base, totals, `${platform} ${target} − untraced`, 20)}`);
       if (target === OURS && report.targets[RAW]) {
-        console.log(`\n${formatDiff(loadProfiles(of(RAW)), totals, `${platform} ${target} − raw OTel SDK by hand`, 20)}`);
+        console.log(
+          `\n${formatDiff(loadProfiles(of(RAW)), totals, `${platform} ${target} − raw OTel SDK by hand`, 20)}`,
+        );
       }
     }
   }

@@ -17,7 +17,10 @@ import { countSpans } from './otlp-sink.js';
 export type CollectorMode = 'refuse' | 'hang' | 'ok';
 
 export type ToCollector = { type: 'mode'; mode: CollectorMode } | { type: 'stats' };
-export type FromCollector = { type: 'ready'; port: number } | { type: 'mode'; mode: CollectorMode } | { type: 'stats'; spans: number; requests: number; hanging: number };
+export type FromCollector =
+  | { type: 'ready'; port: number }
+  | { type: 'mode'; mode: CollectorMode }
+  | { type: 'stats'; spans: number; requests: number; hanging: number };
 
 export interface LoadConfig {
   url: string;
@@ -65,7 +68,9 @@ async function collector(): Promise<void> {
   });
 
   // Reserve a port, then let it go: 'refuse' is that port with nothing listening.
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
@@ -78,7 +83,8 @@ async function collector(): Promise<void> {
     // hanging requests are dropped when the collector "comes back": a restarted process would lose them too
     if (mode === 'hang' && next === 'ok') for (const socket of sockets) socket.destroy();
     mode = next;
-    if (next !== 'refuse' && !server.listening) await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    if (next !== 'refuse' && !server.listening)
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   };
 
   process.on('message', (message: ToCollector) => {
@@ -116,15 +122,18 @@ function load(): void {
         inFlight++;
         window.sent++;
         const began = performance.now();
-        const req = http.get({ host: target.hostname, port: target.port, path: `${target.pathname}${n++ % 1000}`, agent }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            inFlight--;
-            window.latencies.push(performance.now() - began);
-            if (res.statusCode === 200) window.ok++;
-            else window.failed++;
-          });
-        });
+        const req = http.get(
+          { host: target.hostname, port: target.port, path: `${target.pathname}${n++ % 1000}`, agent },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              inFlight--;
+              window.latencies.push(performance.now() - began);
+              if (res.statusCode === 200) window.ok++;
+              else window.failed++;
+            });
+          },
+        );
         req.on('error', () => {
           inFlight--;
           window.failed++;
@@ -139,8 +148,12 @@ function load(): void {
       const { latencies, ...counts } = window;
       window = fresh();
       latencies.sort((a, b) => a - b);
-      const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-      send({ type: 'window', window: { ...counts, p50: at(0.5), p99: at(0.99), max: latencies[latencies.length - 1] ?? 0 } });
+      const at = (q: number): number =>
+        latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+      send({
+        type: 'window',
+        window: { ...counts, p50: at(0.5), p99: at(0.99), max: latencies[latencies.length - 1] ?? 0 },
+      });
     } else {
       clearInterval(timer);
       agent?.destroy();

@@ -30,7 +30,13 @@ import { trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -56,8 +62,10 @@ const SPANS = Math.max(2, Number(args.spans));
 const SAMPLE_S = Number(args.sample);
 const PIPELINE = args.pipeline as 'guarded' | 'stock' | 'none';
 const PHASES = args.phases.split(',').map((p) => p.trim()) as Array<'refuse' | 'hang' | 'recover'>;
-if (!['guarded', 'stock', 'none'].includes(PIPELINE)) throw new Error(`--pipeline must be guarded, stock or none, got ${PIPELINE}`);
-for (const phase of PHASES) if (!['refuse', 'hang', 'recover'].includes(phase)) throw new Error(`unknown phase ${phase}`);
+if (!['guarded', 'stock', 'none'].includes(PIPELINE))
+  throw new Error(`--pipeline must be guarded, stock or none, got ${PIPELINE}`);
+for (const phase of PHASES)
+  if (!['refuse', 'hang', 'recover'].includes(phase)) throw new Error(`unknown phase ${phase}`);
 
 /** nestjs-tracing's defaults, given to the stock pipeline too so that only the guard differs. */
 const BATCH = { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000, exportTimeoutMillis: 10000 };
@@ -129,7 +137,9 @@ function countingExporter(inner: SpanExporter, counts: Counting): SpanExporter {
 // ---- children ----
 
 function child<T>(role: string): { proc: ChildProcess; next: (type: string) => Promise<T> } {
-  const proc = fork(fileURLToPath(new URL('./soak-child.js', import.meta.url)), [role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(fileURLToPath(new URL('./soak-child.js', import.meta.url)), [role], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const waiting = new Map<string, Array<(m: T) => void>>();
   proc.on('message', (message: T) => {
     const type = (message as { type: string }).type;
@@ -153,7 +163,10 @@ async function main(): Promise<void> {
   let stockProvider: TracerProvider | undefined;
   let stockQueue: (() => number) | undefined;
   if (PIPELINE === 'stock') {
-    const processor = new BatchSpanProcessor({ exporter: countingExporter(new OTLPTraceExporter({ url }), counts), ...BATCH });
+    const processor = new BatchSpanProcessor({
+      exporter: countingExporter(new OTLPTraceExporter({ url }), counts),
+      ...BATCH,
+    });
     stockProvider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'soak' }),
       spanProcessors: [countingProcessor(counts), processor],
@@ -163,7 +176,14 @@ async function main(): Promise<void> {
   }
 
   @Module({
-    imports: [TracingModule.forRoot({ serviceName: 'soak', exporter: PIPELINE === 'guarded' ? 'otlp' : 'none', otlp: { url }, batch: BATCH })],
+    imports: [
+      TracingModule.forRoot({
+        serviceName: 'soak',
+        exporter: PIPELINE === 'guarded' ? 'otlp' : 'none',
+        otlp: { url },
+        batch: BATCH,
+      }),
+    ],
     controllers: [WorkController],
     providers: [Work],
   })
@@ -229,7 +249,10 @@ async function main(): Promise<void> {
     );
   };
 
-  load.proc.send({ type: 'start', config: { url: appUrl, rate: RATE, connections: Number(args.connections) } } satisfies ToLoad);
+  load.proc.send({
+    type: 'start',
+    config: { url: appUrl, rate: RATE, connections: Number(args.connections) },
+  } satisfies ToLoad);
   for (const phase of PHASES) {
     const mode: CollectorMode = phase === 'recover' ? 'ok' : phase;
     collector.proc.send({ type: 'mode', mode } satisfies ToCollector);
@@ -258,7 +281,9 @@ async function main(): Promise<void> {
     );
   }
   if (PIPELINE === 'stock') {
-    console.log(`stock: ended ${counts.ended}, handed to the exporter ${counts.handed}, exported ${counts.exported}, export failed for ${counts.failed}`);
+    console.log(
+      `stock: ended ${counts.ended}, handed to the exporter ${counts.handed}, exported ${counts.exported}, export failed for ${counts.failed}`,
+    );
   }
   collector.proc.disconnect();
   load.proc.disconnect();

@@ -40,15 +40,32 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
   const o = options ?? {};
   const serviceName = o.serviceName ?? env.OTEL_SERVICE_NAME ?? env.npm_package_name ?? 'unknown_service';
   check(typeof serviceName === 'string' && serviceName.trim() !== '', 'serviceName', 'a non-empty string', serviceName);
-  check(o.serviceVersion === undefined || typeof o.serviceVersion === 'string', 'serviceVersion', 'a string', o.serviceVersion);
-  check(o.resourceAttributes === undefined || isPlainObject(o.resourceAttributes), 'resourceAttributes', 'an object', o.resourceAttributes);
+  check(
+    o.serviceVersion === undefined || typeof o.serviceVersion === 'string',
+    'serviceVersion',
+    'a string',
+    o.serviceVersion,
+  );
+  check(
+    o.resourceAttributes === undefined || isPlainObject(o.resourceAttributes),
+    'resourceAttributes',
+    'an object',
+    o.resourceAttributes,
+  );
 
   const exporters = resolveExporters(o.exporter, env);
   const filePath = o.file?.path;
-  if (exporters.includes('file')) check(typeof filePath === 'string' && filePath !== '', 'file.path', 'a file path when exporter "file" is chosen', filePath);
+  if (exporters.includes('file'))
+    check(
+      typeof filePath === 'string' && filePath !== '',
+      'file.path',
+      'a file path when exporter "file" is chosen',
+      filePath,
+    );
   if (o.otlp?.url !== undefined) checkUrl('otlp.url', o.otlp.url);
   if (o.jaeger?.endpoint !== undefined) checkUrl('jaeger.endpoint', o.jaeger.endpoint);
-  if (o.jaeger?.port !== undefined) check(isInt(o.jaeger.port, 1, 65535), 'jaeger.port', 'a port number (1-65535)', o.jaeger.port);
+  if (o.jaeger?.port !== undefined)
+    check(isInt(o.jaeger.port, 1, 65535), 'jaeger.port', 'a port number (1-65535)', o.jaeger.port);
 
   const batch = {
     maxQueueSize: positiveInt('batch.maxQueueSize', o.batch?.maxQueueSize, 8192),
@@ -56,14 +73,29 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     scheduledDelayMillis: positiveInt('batch.scheduledDelayMillis', o.batch?.scheduledDelayMillis, 1000),
     exportTimeoutMillis: positiveInt('batch.exportTimeoutMillis', o.batch?.exportTimeoutMillis, 10000),
   };
-  check(batch.maxExportBatchSize <= batch.maxQueueSize, 'batch.maxExportBatchSize', 'at most batch.maxQueueSize', batch.maxExportBatchSize);
-  check(o.ignore === undefined || Array.isArray(o.ignore), 'ignore', 'an array of strings, RegExps or functions', o.ignore);
+  check(
+    batch.maxExportBatchSize <= batch.maxQueueSize,
+    'batch.maxExportBatchSize',
+    'at most batch.maxQueueSize',
+    batch.maxExportBatchSize,
+  );
+  check(
+    o.ignore === undefined || Array.isArray(o.ignore),
+    'ignore',
+    'an array of strings, RegExps or functions',
+    o.ignore,
+  );
   check(o.redact === undefined || Array.isArray(o.redact), 'redact', 'an array of strings or RegExps', o.redact);
   const exportBackoff = {
     initialMs: positiveInt('exportBackoff.initialMs', o.exportBackoff?.initialMs, 1000),
     maxMs: positiveInt('exportBackoff.maxMs', o.exportBackoff?.maxMs, 30000),
   };
-  check(exportBackoff.maxMs >= exportBackoff.initialMs, 'exportBackoff.maxMs', 'at least exportBackoff.initialMs', exportBackoff.maxMs);
+  check(
+    exportBackoff.maxMs >= exportBackoff.initialMs,
+    'exportBackoff.maxMs',
+    'at least exportBackoff.initialMs',
+    exportBackoff.maxMs,
+  );
   const attributeValueLengthLimit = positiveInt('attributeValueLengthLimit', o.attributeValueLengthLimit, 2048);
   const redact = [...DEFAULT_REDACT, ...(o.redact ?? []).map(toKeyPattern)];
 
@@ -71,7 +103,10 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     enabled: o.enabled ?? env.OTEL_SDK_DISABLED?.toLowerCase() !== 'true',
     serviceName,
     resourceAttributes: {
-      ...safeAttributes(o.resourceAttributes as Record<string, unknown> | undefined, { attributeValueLengthLimit, redact }),
+      ...safeAttributes(o.resourceAttributes as Record<string, unknown> | undefined, {
+        attributeValueLengthLimit,
+        redact,
+      }),
       'service.name': serviceName,
       ...(o.serviceVersion ? { 'service.version': o.serviceVersion } : {}),
     },
@@ -94,7 +129,9 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
 
 function resolveExporters(option: TracingModuleOptions['exporter'], env: NodeJS.ProcessEnv): ExporterOption[] {
   if (option === undefined) {
-    const fromEnv = env.OTEL_TRACES_EXPORTER?.split(',').map((s) => s.trim()).filter(Boolean);
+    const fromEnv = env.OTEL_TRACES_EXPORTER?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (!fromEnv?.length) return ['otlp'];
     for (const name of fromEnv) {
       if (!EXPORTER_NAMES.includes(name as ExporterName)) {
@@ -123,10 +160,13 @@ function resolveRatio(ratio: number | undefined, env: NodeJS.ProcessEnv): number
   if (sampler === 'traceidratio' || sampler === 'parentbased_traceidratio') {
     const arg = env.OTEL_TRACES_SAMPLER_ARG ?? '1';
     const value = Number(arg);
-    if (!(value >= 0 && value <= 1)) throw new Error(invalidEnv('OTEL_TRACES_SAMPLER_ARG', 'a number between 0 and 1', arg));
+    if (!(value >= 0 && value <= 1))
+      throw new Error(invalidEnv('OTEL_TRACES_SAMPLER_ARG', 'a number between 0 and 1', arg));
     return value;
   }
-  throw new Error(invalidEnv('OTEL_TRACES_SAMPLER', 'always_on, always_off, traceidratio or their parentbased_ forms', sampler));
+  throw new Error(
+    invalidEnv('OTEL_TRACES_SAMPLER', 'always_on, always_off, traceidratio or their parentbased_ forms', sampler),
+  );
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
@@ -146,19 +186,28 @@ function checkUrl(name: string, value: unknown): void {
 }
 
 function resolveCaptureHeaders(option: CaptureHeadersOptions | undefined): ResolvedOptions['captureHeaders'] {
-  check(option === undefined || isPlainObject(option), 'captureHeaders', 'an object { request?: string[]; response?: string[] }', option);
+  check(
+    option === undefined || isPlainObject(option),
+    'captureHeaders',
+    'an object { request?: string[]; response?: string[] }',
+    option,
+  );
   const names = (list: unknown, name: string): string[] => {
     if (list === undefined) return [];
     const ok = Array.isArray(list) && list.every((h) => typeof h === 'string' && /^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(h));
     check(ok, name, 'an array of header names', list);
     return [...new Set((list as string[]).map((h) => h.toLowerCase()))];
   };
-  return { request: names(option?.request, 'captureHeaders.request'), response: names(option?.response, 'captureHeaders.response') };
+  return {
+    request: names(option?.request, 'captureHeaders.request'),
+    response: names(option?.response, 'captureHeaders.response'),
+  };
 }
 
 function toKeyPattern(rule: string | RegExp): RegExp {
   // test() on a /g or /y RegExp depends on the previous call: keep only the other flags
-  if (rule instanceof RegExp) return /[gy]/.test(rule.flags) ? new RegExp(rule.source, rule.flags.replace(/[gy]/g, '')) : rule;
+  if (rule instanceof RegExp)
+    return /[gy]/.test(rule.flags) ? new RegExp(rule.source, rule.flags.replace(/[gy]/g, '')) : rule;
   check(typeof rule === 'string' && rule !== '', 'redact', 'an array of strings or RegExps', rule);
   return new RegExp(`^${rule.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
 }
@@ -167,7 +216,11 @@ function check(ok: boolean, option: string, expected: string, got: unknown): ass
   if (!ok) throw new Error(invalidOption(option, expected, got));
 }
 
-const isInt = (v: unknown, min: number, max: number): boolean => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const isInt = (v: unknown, min: number, max: number): boolean =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isSpanExporter = (v: unknown): v is SpanExporter =>
-  typeof v === 'object' && v !== null && typeof (v as SpanExporter).export === 'function' && typeof (v as SpanExporter).shutdown === 'function';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as SpanExporter).export === 'function' &&
+  typeof (v as SpanExporter).shutdown === 'function';

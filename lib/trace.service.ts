@@ -48,7 +48,8 @@ export class TraceService {
 
   addEvent(name: string, attributes?: Record<string, unknown>): void {
     const span = this.getSpan();
-    if (span?.isRecording()) span.addEvent(String(name), safeAttributes(attributes, runtimeOf(context.active()).options));
+    if (span?.isRecording())
+      span.addEvent(String(name), safeAttributes(attributes, runtimeOf(context.active()).options));
   }
 
   /**

@@ -24,7 +24,8 @@ export class TracingLifecycle implements OnModuleInit, OnApplicationShutdown {
     if (!options.enabled) return;
     if (options.traceOutgoingHttp) {
       this.releaseOutgoing = acquireOutgoingHttpTracing();
-      for (const { instance } of this.discovery.getProviders()) if (isHttpService(instance)) instrumentAxios(instance.axiosRef);
+      for (const { instance } of this.discovery.getProviders())
+        if (isHttpService(instance)) instrumentAxios(instance.axiosRef);
     }
     instrumentMicroservices(this.discovery, this.runtime);
     const adapter = this.adapterHost?.httpAdapter;

@@ -6,7 +6,11 @@ import { TracingRuntime } from './runtime/tracing-runtime.js';
 import { TraceService } from './trace.service.js';
 import { TracingLifecycle } from './tracing.lifecycle.js';
 import { TRACING_MODULE_OPTIONS } from './tracing.constants.js';
-import type { TracingModuleAsyncOptions, TracingModuleOptions, TracingOptionsFactory } from './tracing-options.interface.js';
+import type {
+  TracingModuleAsyncOptions,
+  TracingModuleOptions,
+  TracingOptionsFactory,
+} from './tracing-options.interface.js';
 
 const runtimeProvider: Provider = {
   provide: TracingRuntime,
@@ -28,7 +32,12 @@ export class TracingModule {
       module: TracingModule,
       global: true,
       imports: [DiscoveryModule],
-      providers: [{ provide: TRACING_MODULE_OPTIONS, useValue: options }, runtimeProvider, TraceService, TracingLifecycle],
+      providers: [
+        { provide: TRACING_MODULE_OPTIONS, useValue: options },
+        runtimeProvider,
+        TraceService,
+        TracingLifecycle,
+      ],
       exports: exported,
     };
   }

@@ -27,8 +27,14 @@ async function main(): Promise<void> {
   try {
     const inventory = await start('inventory', { TRACE_FILE: traceFile }, started);
     const pricing = await start('pricing', { TRACE_FILE: traceFile }, started);
-    const gateway = await start('gateway', { TRACE_FILE: traceFile, INVENTORY_URL: inventory.url, PRICING_PORT: new URL(pricing.url).port }, started);
-    console.log(`gateway ${gateway.url} → inventory ${inventory.url} (HTTP), pricing ${pricing.url} (Nest TCP transport)\n`);
+    const gateway = await start(
+      'gateway',
+      { TRACE_FILE: traceFile, INVENTORY_URL: inventory.url, PRICING_PORT: new URL(pricing.url).port },
+      started,
+    );
+    console.log(
+      `gateway ${gateway.url} → inventory ${inventory.url} (HTTP), pricing ${pricing.url} (Nest TCP transport)\n`,
+    );
     await drive(gateway.url, traffic);
   } finally {
     for (const service of started.reverse()) await stop(service);
@@ -46,8 +52,10 @@ async function main(): Promise<void> {
   console.log(`\nTrace file: ${shown}`);
   console.log('See it in Jaeger: open the UI (http://localhost:16686) → Search → Upload JSON → choose that file.');
   console.log('Render it again any time: npx nestjs-tracing render ' + shown);
-  if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) console.log(`Also exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}.`);
-  if (process.env.JAEGER_ENDPOINT) console.log(`Also exported to the Jaeger collector at ${process.env.JAEGER_ENDPOINT}.`);
+  if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT)
+    console.log(`Also exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}.`);
+  if (process.env.JAEGER_ENDPOINT)
+    console.log(`Also exported to the Jaeger collector at ${process.env.JAEGER_ENDPOINT}.`);
 }
 
 async function start(name: string, env: Record<string, string>, started: Service[]): Promise<Service> {
@@ -64,7 +72,10 @@ async function start(name: string, env: Record<string, string>, started: Service
     if (code !== 0 && signal !== 'SIGTERM') process.stderr.write(`\n${name} exited with code ${code}:\n${log}`);
   });
   service.url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`${name} did not start within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     child.on('message', (message: { ready?: string; url?: string }) => {
       if (message.ready !== name || !message.url) return;
       clearTimeout(timer);

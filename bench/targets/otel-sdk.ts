@@ -25,11 +25,16 @@ if (!url) throw new Error('BENCH_OTLP_URL is not set');
 const provider = new TracerProvider({
   resource: resourceFromAttributes({ 'service.name': 'bench' }),
   spanProcessors: [
-    new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url, timeoutMillis: BATCH.exportTimeoutMillis }), ...BATCH }),
+    new BatchSpanProcessor({
+      exporter: new OTLPTraceExporter({ url, timeoutMillis: BATCH.exportTimeoutMillis }),
+      ...BATCH,
+    }),
   ],
 });
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+propagation.setGlobalPropagator(
+  new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+);
 trace.setGlobalTracerProvider(provider);
 registerInstrumentations({
   tracerProvider: provider,

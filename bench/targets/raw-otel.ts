@@ -6,7 +6,15 @@
  * 'finish' with the route and status; `tracer.startActiveSpan` in the two methods.
  * No redaction, no export guard, no error handling beyond the minimum.
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Attributes, type SpanOptions } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Attributes,
+  type SpanOptions,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -19,15 +27,28 @@ import { serve, sinkUrl } from './serve.js';
 
 const provider = new TracerProvider({
   resource: resourceFromAttributes({ 'service.name': 'bench' }),
-  spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: sinkUrl(), timeoutMillis: BATCH.exportTimeoutMillis }), ...BATCH })],
+  spanProcessors: [
+    new BatchSpanProcessor({
+      exporter: new OTLPTraceExporter({ url: sinkUrl(), timeoutMillis: BATCH.exportTimeoutMillis }),
+      ...BATCH,
+    }),
+  ],
 });
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+propagation.setGlobalPropagator(
+  new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+);
 trace.setGlobalTracerProvider(provider);
 const tracer = provider.getTracer('bench-raw');
 
-const FIND: SpanOptions = { kind: SpanKind.INTERNAL, attributes: { 'code.function.name': 'RawOrdersService.find', 'code.namespace': 'RawOrdersService' } };
-const PRICE: SpanOptions = { kind: SpanKind.INTERNAL, attributes: { 'code.function.name': 'RawOrdersService.price', 'code.namespace': 'RawOrdersService' } };
+const FIND: SpanOptions = {
+  kind: SpanKind.INTERNAL,
+  attributes: { 'code.function.name': 'RawOrdersService.find', 'code.namespace': 'RawOrdersService' },
+};
+const PRICE: SpanOptions = {
+  kind: SpanKind.INTERNAL,
+  attributes: { 'code.function.name': 'RawOrdersService.price', 'code.namespace': 'RawOrdersService' },
+};
 
 class RawOrdersService implements Orders {
   find(id: string): Promise<Order> {
@@ -59,34 +80,37 @@ const ROUTE = Symbol('route');
 function traceServer(server: Server): void {
   const listeners = server.listeners('request') as Listener[];
   server.removeAllListeners('request');
-  server.on('request', function (this: Server, req: IncomingMessage & { route?: { path?: string } }, res: ServerResponse) {
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const socket = req.socket;
-    const attributes: Attributes = {
-      'http.request.method': req.method,
-      'url.path': q === -1 ? url : url.slice(0, q),
-      'url.scheme': 'http',
-      'server.address': socket.localAddress ?? '',
-      'server.port': socket.localPort ?? 0,
-      'client.address': socket.remoteAddress ?? '',
-      'user_agent.original': req.headers['user-agent'] ?? '',
-      'network.protocol.version': req.httpVersion,
-    };
-    tracer.startActiveSpan(req.method ?? 'GET', { kind: SpanKind.SERVER, attributes }, parent, (span) => {
-      res.once('finish', () => {
-        const route = (req as unknown as Record<symbol, string | undefined>)[ROUTE] ?? req.route?.path;
-        if (route) {
-          span.updateName(`${req.method} ${route}`);
-          span.setAttribute('http.route', route);
-        }
-        span.setAttribute('http.response.status_code', res.statusCode);
-        span.end();
+  server.on(
+    'request',
+    function (this: Server, req: IncomingMessage & { route?: { path?: string } }, res: ServerResponse) {
+      const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const socket = req.socket;
+      const attributes: Attributes = {
+        'http.request.method': req.method,
+        'url.path': q === -1 ? url : url.slice(0, q),
+        'url.scheme': 'http',
+        'server.address': socket.localAddress ?? '',
+        'server.port': socket.localPort ?? 0,
+        'client.address': socket.remoteAddress ?? '',
+        'user_agent.original': req.headers['user-agent'] ?? '',
+        'network.protocol.version': req.httpVersion,
+      };
+      tracer.startActiveSpan(req.method ?? 'GET', { kind: SpanKind.SERVER, attributes }, parent, (span) => {
+        res.once('finish', () => {
+          const route = (req as unknown as Record<symbol, string | undefined>)[ROUTE] ?? req.route?.path;
+          if (route) {
+            span.updateName(`${req.method} ${route}`);
+            span.setAttribute('http.route', route);
+          }
+          span.setAttribute('http.response.status_code', res.statusCode);
+          span.end();
+        });
+        for (const listener of listeners) listener.call(this, req, res);
       });
-      for (const listener of listeners) listener.call(this, req, res);
-    });
-  });
+    },
+  );
 }
 
 await serve({
@@ -96,7 +120,10 @@ await serve({
     const adapter = app.getHttpAdapter();
     if (adapter.getType() === 'fastify') {
       const fastify = adapter.getInstance() as {
-        addHook(name: 'onRequest', hook: (request: { raw: object; routeOptions?: { url?: string } }, reply: unknown, done: () => void) => void): void;
+        addHook(
+          name: 'onRequest',
+          hook: (request: { raw: object; routeOptions?: { url?: string } }, reply: unknown, done: () => void) => void,
+        ): void;
       };
       fastify.addHook('onRequest', (request, _reply, done) => {
         if (request.routeOptions?.url) (request.raw as { [k: symbol]: string })[ROUTE] = request.routeOptions.url;

@@ -26,7 +26,12 @@ export interface ServeOptions {
   beforeListen?: (app: INestApplication) => void | Promise<void>;
 }
 
-type Request = { type: 'cpu' } | { type: 'flush' } | { type: 'stop' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string };
+type Request =
+  | { type: 'cpu' }
+  | { type: 'flush' }
+  | { type: 'stop' }
+  | { type: 'profile-start' }
+  | { type: 'profile-stop'; file: string };
 
 let session: Session | undefined;
 
@@ -52,7 +57,8 @@ async function stopProfile(file: string): Promise<void> {
 
 export function platformArg(): Platform {
   const value = process.env.BENCH_PLATFORM ?? 'express';
-  if (value !== 'express' && value !== 'fastify') throw new Error(`BENCH_PLATFORM must be express or fastify, got ${value}`);
+  if (value !== 'express' && value !== 'fastify')
+    throw new Error(`BENCH_PLATFORM must be express or fastify, got ${value}`);
   return value;
 }
 

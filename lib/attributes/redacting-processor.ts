@@ -27,7 +27,8 @@ export class RedactingSpanProcessor implements SpanProcessor {
       for (const event of span.events) {
         const attributes = event.attributes as Record<string, unknown> | undefined;
         if (!attributes) continue;
-        for (const key of Object.keys(attributes)) if (isRedacted(key, this.patterns)) attributes[key] = redacted(attributes[key]);
+        for (const key of Object.keys(attributes))
+          if (isRedacted(key, this.patterns)) attributes[key] = redacted(attributes[key]);
       }
     } catch {
       // a span implementation we do not know: leave it as it is rather than break end()

@@ -85,7 +85,12 @@ function boundedJson(value: unknown, limit: number): string {
   };
 
   const writeValue = (v: unknown, key: string, depth: number): boolean => {
-    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function' && !describeBinary(v)) {
+    if (
+      v !== null &&
+      typeof v === 'object' &&
+      typeof (v as { toJSON?: unknown }).toJSON === 'function' &&
+      !describeBinary(v)
+    ) {
       v = (v as { toJSON(key: string): unknown }).toJSON(key);
     }
     switch (typeof v) {

@@ -10,7 +10,8 @@ import type { SpanAttrParam } from './span-spec.js';
 export function SpanAttr(key: string, map?: (value: any) => unknown): ParameterDecorator {
   if (typeof key !== 'string' || key === '') throw new Error('@SpanAttr(key) needs a non-empty attribute key');
   return (target, propertyKey, index) => {
-    if (propertyKey === undefined) throw new Error('@SpanAttr() belongs on a method parameter, not a constructor parameter');
+    if (propertyKey === undefined)
+      throw new Error('@SpanAttr() belongs on a method parameter, not a constructor parameter');
     const params = getSpanAttrParams(target, propertyKey);
     Reflect.defineMetadata(SPAN_ATTR_METADATA, [...params, { index, key, map }], target, propertyKey);
   };

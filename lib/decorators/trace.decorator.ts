@@ -12,7 +12,10 @@ const TRACED = Symbol('nestjs-tracing:traced');
  */
 export function Trace(name?: string, options?: TraceOptions): MethodDecorator & ClassDecorator;
 export function Trace(options: TraceOptions): MethodDecorator & ClassDecorator;
-export function Trace(nameOrOptions?: string | TraceOptions, maybeOptions: TraceOptions = {}): MethodDecorator & ClassDecorator {
+export function Trace(
+  nameOrOptions?: string | TraceOptions,
+  maybeOptions: TraceOptions = {},
+): MethodDecorator & ClassDecorator {
   const name = typeof nameOrOptions === 'string' ? nameOrOptions : undefined;
   const options = typeof nameOrOptions === 'object' && nameOrOptions !== null ? nameOrOptions : maybeOptions;
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {

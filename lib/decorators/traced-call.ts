@@ -115,7 +115,12 @@ function errorMessage(error: unknown): string | undefined {
 
 function traceObservable(source: Observable<unknown>, span: Span, spanContext: Context): Observable<unknown> {
   return new Observable((subscriber) =>
-    subscribeInSpan(() => source, subscriber, spanContext, (failure) => (failure ? endWithError(span, failure.error) : span.end())),
+    subscribeInSpan(
+      () => source,
+      subscriber,
+      spanContext,
+      (failure) => (failure ? endWithError(span, failure.error) : span.end()),
+    ),
   );
 }
 
@@ -124,7 +129,11 @@ interface Thenable {
 }
 
 function isThenable(value: unknown): value is Thenable {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as Thenable).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as Thenable).then === 'function'
+  );
 }
 
 /**

@@ -1,5 +1,11 @@
 import type { Logger } from '@nestjs/common';
-import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ResolvedOptions } from '../resolve-options.js';
 import type { ExporterOption } from '../tracing-options.interface.js';
@@ -19,7 +25,13 @@ export async function createSpanProcessors(options: ResolvedOptions, logger: Log
   for (const choice of options.exporters) {
     if (choice === 'none') continue;
     const exporter = await createExporter(choice, options);
-    const guarded = new GuardedExporter(exporter, exporterName(choice), logger, options.batch.exportTimeoutMillis, options.exportBackoff);
+    const guarded = new GuardedExporter(
+      exporter,
+      exporterName(choice),
+      logger,
+      options.batch.exportTimeoutMillis,
+      options.exportBackoff,
+    );
     exporters.push(guarded);
     // Console output is for people watching: show each span as it ends.
     if (choice === 'console') {

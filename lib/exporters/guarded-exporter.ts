@@ -278,7 +278,9 @@ export class GuardedExporter implements SpanExporter {
         finish(ok, error);
       };
       try {
-        const returned: unknown = this.inner.export(spans, (result) => answer(result?.code === ExportResultCode.SUCCESS, result?.error));
+        const returned: unknown = this.inner.export(spans, (result) =>
+          answer(result?.code === ExportResultCode.SUCCESS, result?.error),
+        );
         // an async export() that rejects instead of calling back: a failure, never an unhandled rejection
         if (isThenable(returned)) returned.then(undefined, (error: unknown) => answer(false, error));
       } catch (error) {
@@ -358,7 +360,11 @@ export class GuardedExporter implements SpanExporter {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   try {
-    return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+    return (
+      value !== null &&
+      (typeof value === 'object' || typeof value === 'function') &&
+      typeof (value as PromiseLike<unknown>).then === 'function'
+    );
   } catch {
     return false;
   }

@@ -8,7 +8,12 @@ import type { TracingRuntime } from '../runtime/tracing-runtime.js';
  * Header values as the stable semconv wants them (a string array), through the redaction
  * patterns (matched on the attribute key and on the header name) and the length cap.
  */
-function headerAttribute(runtime: TracingRuntime, prefix: string, name: string, value: unknown): [string, string[]] | undefined {
+function headerAttribute(
+  runtime: TracingRuntime,
+  prefix: string,
+  name: string,
+  value: unknown,
+): [string, string[]] | undefined {
   if (value === undefined) return undefined;
   const key = `${prefix}${name}`;
   const { redact, attributeValueLengthLimit } = runtime.options;

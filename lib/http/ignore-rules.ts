@@ -3,7 +3,8 @@ import type { IgnoreRule } from '../tracing-options.interface.js';
 
 export function isIgnored(rules: readonly IgnoreRule[], path: string, req: IncomingMessage): boolean {
   for (const rule of rules) {
-    if (typeof rule === 'string' ? rule === path : rule instanceof RegExp ? rule.test(path) : safeCall(rule, path, req)) return true;
+    if (typeof rule === 'string' ? rule === path : rule instanceof RegExp ? rule.test(path) : safeCall(rule, path, req))
+      return true;
   }
   return false;
 }

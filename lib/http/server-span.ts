@@ -1,4 +1,13 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withRuntime } from '../runtime/active-runtime.js';
 import type { TracingRuntime } from '../runtime/tracing-runtime.js';
@@ -17,7 +26,13 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
  * covers middleware, guards, pipes, interceptors, the handler and exception filters
  * alike, and everything they do runs in its context. Ends when the response is sent.
  */
-export function handleTracedRequest(runtime: TracingRuntime, listeners: RequestListener[], req: IncomingMessage, res: ServerResponse, server: unknown): void {
+export function handleTracedRequest(
+  runtime: TracingRuntime,
+  listeners: RequestListener[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  server: unknown,
+): void {
   let ctx: Context;
   try {
     ctx = startServerSpan(runtime, req, res);
@@ -87,7 +102,13 @@ function requestAttributes(req: IncomingMessage, method: string, path: string) {
   };
 }
 
-function endServerSpan(span: Span, req: TracedRequest, res: ServerResponse, method: string, runtime: TracingRuntime): void {
+function endServerSpan(
+  span: Span,
+  req: TracedRequest,
+  res: ServerResponse,
+  method: string,
+  runtime: TracingRuntime,
+): void {
   try {
     const route = req[ROUTE] ?? (typeof req.route?.path === 'string' ? req.route.path : undefined);
     if (route) {
@@ -95,7 +116,8 @@ function endServerSpan(span: Span, req: TracedRequest, res: ServerResponse, meth
       span.setAttribute('http.route', route);
     }
     if (res.headersSent) span.setAttribute('http.response.status_code', res.statusCode);
-    if (res.headersSent && runtime.options.captureHeaders.response.length > 0) recordResponseHeaders(span, res, runtime);
+    if (res.headersSent && runtime.options.captureHeaders.response.length > 0)
+      recordResponseHeaders(span, res, runtime);
     if (res.statusCode >= 500) {
       span.setAttribute('error.type', String(res.statusCode));
       span.setStatus({ code: SpanStatusCode.ERROR });
@@ -109,5 +131,8 @@ function endServerSpan(span: Span, req: TracedRequest, res: ServerResponse, meth
 }
 
 function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  return (
+    req.headers['transfer-encoding'] !== undefined ||
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+  );
 }

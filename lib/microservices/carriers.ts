@@ -26,7 +26,10 @@ export function outgoingHeaders(): Headers | undefined {
 }
 
 /** The sender's context, on a fresh root: a message without one starts a new trace. */
-export function extractParent<C>(carrier: C | undefined | null, getter: TextMapGetter<C> = defaultTextMapGetter): Context {
+export function extractParent<C>(
+  carrier: C | undefined | null,
+  getter: TextMapGetter<C> = defaultTextMapGetter,
+): Context {
   if (carrier === undefined || carrier === null) return ROOT_CONTEXT;
   try {
     return propagation.extract(ROOT_CONTEXT, carrier, getter);

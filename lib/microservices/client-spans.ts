@@ -4,7 +4,14 @@ import { Observable } from 'rxjs';
 import { runtimeOf } from '../runtime/active-runtime.js';
 import { subscribeInSpan } from '../runtime/subscribe-in-span.js';
 import { outgoingHeaders, withOutgoing } from './carriers.js';
-import { clientSpanName, MESSAGING_DESTINATION_NAME, MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM, type ClientOperation } from './semconv.js';
+import {
+  clientSpanName,
+  MESSAGING_DESTINATION_NAME,
+  MESSAGING_OPERATION_NAME,
+  MESSAGING_OPERATION_TYPE,
+  MESSAGING_SYSTEM,
+  type ClientOperation,
+} from './semconv.js';
 import { endWithFailure } from './span-end.js';
 import type { ClientProxyLike, ClientTransport, Packet } from './types.js';
 
@@ -19,7 +26,10 @@ const MAX_DESCRIBED_PATTERNS = 256;
  * runs in the span's context with the propagation headers beside it, where the transport
  * adapter (or the dispatch hook, for the packet envelope) picks them up.
  */
-export function instrumentClient(client: ClientProxyLike & { [INSTRUMENTED]?: true }, transport: ClientTransport): void {
+export function instrumentClient(
+  client: ClientProxyLike & { [INSTRUMENTED]?: true },
+  transport: ClientTransport,
+): void {
   if (client[INSTRUMENTED]) return;
   client[INSTRUMENTED] = true;
   const fixed: Attributes = { [MESSAGING_SYSTEM]: transport.system, ...transport.staticAttributes(client) };
@@ -57,7 +67,13 @@ export function instrumentClient(client: ClientProxyLike & { [INSTRUMENTED]?: tr
       const { span } = started;
       // Replies arrive on socket callbacks, in the context of whichever request opened the
       // connection: each one is handed over in the subscriber's own context.
-      return subscribeInSpan(() => source, subscriber, started.context, (failure) => (failure ? endWithFailure(span, failure.error) : span.end()), parent);
+      return subscribeInSpan(
+        () => source,
+        subscriber,
+        started.context,
+        (failure) => (failure ? endWithFailure(span, failure.error) : span.end()),
+        parent,
+      );
     });
   };
 
@@ -131,7 +147,8 @@ function addToEnvelope(client: ClientProxyLike): void {
   const attach = (packet: Packet): void => {
     const headers = outgoingHeaders();
     if (!headers || !packet || typeof packet !== 'object') return;
-    packet.metadata = packet.metadata && typeof packet.metadata === 'object' ? { ...packet.metadata, ...headers } : { ...headers };
+    packet.metadata =
+      packet.metadata && typeof packet.metadata === 'object' ? { ...packet.metadata, ...headers } : { ...headers };
   };
   if (typeof client.setOnDispatchHook === 'function') {
     const setHook = client.setOnDispatchHook;
@@ -147,10 +164,13 @@ function addToEnvelope(client: ClientProxyLike): void {
   }
   const createPacket = client.createPacket;
   if (typeof createPacket !== 'function') return;
-  client.createPacket = function createPacketWithTraceContext(this: ClientProxyLike, pattern: unknown, data: unknown): Packet {
+  client.createPacket = function createPacketWithTraceContext(
+    this: ClientProxyLike,
+    pattern: unknown,
+    data: unknown,
+  ): Packet {
     const packet = createPacket.call(this, pattern, data);
     attach(packet);
     return packet;
   };
 }
-

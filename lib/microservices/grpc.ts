@@ -1,4 +1,14 @@
-import { context, createContextKey, propagation, SpanKind, trace, type Attributes, type Context, type Span, type TextMapGetter } from '@opentelemetry/api';
+import {
+  context,
+  createContextKey,
+  propagation,
+  SpanKind,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type TextMapGetter,
+} from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { Observable, tap } from 'rxjs';
 import { runtimeOf, withRuntime } from '../runtime/active-runtime.js';
@@ -27,7 +37,11 @@ interface MetadataLike {
 type MetadataClass = new () => MetadataLike;
 
 const isMetadata = (value: unknown): value is MetadataLike =>
-  typeof value === 'object' && value !== null && typeof (value as MetadataLike).set === 'function' && typeof (value as MetadataLike).getMap === 'function' && typeof (value as MetadataLike).clone === 'function';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as MetadataLike).set === 'function' &&
+  typeof (value as MetadataLike).getMap === 'function' &&
+  typeof (value as MetadataLike).clone === 'function';
 
 const metadataGetter: TextMapGetter<MetadataLike> = {
   keys: (metadata) => Object.keys(metadata.getMap()),
@@ -54,7 +68,10 @@ function methodInfo(path: unknown, fallbackMethod: string, fallbackService = 'un
       method = match[2]!;
     }
   }
-  return { name: `${service}/${method}`, attributes: { [RPC_SYSTEM]: 'grpc', [RPC_SERVICE]: service, [RPC_METHOD]: method } };
+  return {
+    name: `${service}/${method}`,
+    attributes: { [RPC_SYSTEM]: 'grpc', [RPC_SERVICE]: service, [RPC_METHOD]: method },
+  };
 }
 
 /** For gRPC, error.type is the status code (RPC semantic conventions). */
@@ -84,11 +101,20 @@ export function instrumentGrpcClient(proxy: GrpcProxyLike): void {
   if (proxy[INSTRUMENTED] || typeof proxy.createServiceMethod !== 'function') return;
   proxy[INSTRUMENTED] = true;
   const Metadata = loadPeer<{ Metadata?: MetadataClass }>('@grpc/grpc-js')?.Metadata;
-  const address = addressAttributes(typeof proxy.url === 'string' ? proxy.url.replace(/^dns:(\/\/\/)?/, '') : undefined);
+  const address = addressAttributes(
+    typeof proxy.url === 'string' ? proxy.url.replace(/^dns:(\/\/\/)?/, '') : undefined,
+  );
   const create = proxy.createServiceMethod;
-  proxy.createServiceMethod = function createTracedServiceMethod(this: unknown, client: unknown, methodName: string): ServiceMethod {
+  proxy.createServiceMethod = function createTracedServiceMethod(
+    this: unknown,
+    client: unknown,
+    methodName: string,
+  ): ServiceMethod {
     const method = create.call(this, client, methodName);
-    const info = methodInfo((client as Record<string, { path?: unknown } | undefined> | null)?.[methodName]?.path, methodName);
+    const info = methodInfo(
+      (client as Record<string, { path?: unknown } | undefined> | null)?.[methodName]?.path,
+      methodName,
+    );
     const attributes = { ...info.attributes, ...address };
     return function tracedServiceMethod(this: unknown, ...args: unknown[]): Observable<unknown> {
       return new Observable((subscriber) => {
@@ -151,7 +177,11 @@ interface RequestStream {
 }
 
 interface GrpcServerLike {
-  runWithProcessingHooks?: (rpcContext: unknown, fn: (runEndHook: () => void) => Promise<void>, endHookContext?: unknown) => unknown;
+  runWithProcessingHooks?: (
+    rpcContext: unknown,
+    fn: (runEndHook: () => void) => Promise<void>,
+    endHookContext?: unknown,
+  ) => unknown;
   transformToObservable?: (value: unknown) => Observable<unknown>;
   bufferUntilDrained?: () => RequestStream;
   [INSTRUMENTED]?: true;

@@ -92,7 +92,11 @@ function looksLikeClient(value: unknown): value is object {
 
 function transportOf<T>(instance: unknown, table: Record<string, T>): T | undefined {
   if (typeof instance !== 'object' || instance === null) return undefined;
-  for (let proto = Object.getPrototypeOf(instance); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto = Object.getPrototypeOf(instance);
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
     if (typeof name === 'string' && Object.hasOwn(table, name)) return table[name];
   }
@@ -105,6 +109,7 @@ interface RpcTargetRegistry {
 
 /** ModulesContainer#getRpcTargetRegistry(): a replaying stream of the servers the app hosts. */
 function rpcTargets(discovery: DiscoveryService): RpcTargetRegistry | undefined {
-  const container = (discovery as unknown as { modulesContainer?: { getRpcTargetRegistry?: () => RpcTargetRegistry } }).modulesContainer;
+  const container = (discovery as unknown as { modulesContainer?: { getRpcTargetRegistry?: () => RpcTargetRegistry } })
+    .modulesContainer;
   return typeof container?.getRpcTargetRegistry === 'function' ? container.getRpcTargetRegistry() : undefined;
 }

@@ -20,14 +20,18 @@ const isMqtt5 = (client: ClientProxyLike): boolean => client.options?.protocolVe
 
 export const mqttClient: ClientTransport = {
   system: SYSTEM,
-  staticAttributes: (client) => addressAttributes(typeof client.options?.url === 'string' ? client.options.url : 'mqtt://localhost:1883', 1883),
+  staticAttributes: (client) =>
+    addressAttributes(typeof client.options?.url === 'string' ? client.options.url : 'mqtt://localhost:1883', 1883),
   usesEnvelope: (client) => !isMqtt5(client),
   installHeaders: (client) => {
     if (!isMqtt5(client)) return;
     const target = client as MqttClientLike;
     const merge = target.mergePacketOptions;
     if (typeof merge !== 'function') return;
-    target.mergePacketOptions = function mergeOptionsWithTraceContext(this: unknown, requestOptions?: Record<string, unknown>) {
+    target.mergePacketOptions = function mergeOptionsWithTraceContext(
+      this: unknown,
+      requestOptions?: Record<string, unknown>,
+    ) {
       const merged = merge.call(this, requestOptions);
       const outgoing = outgoingHeaders();
       if (!outgoing) return merged;
@@ -74,7 +78,8 @@ export const mqttServer: ServerTransport = {
     };
   },
   parent: (rpcContext) => {
-    const packet = (rpcContext as { getPacket?: () => unknown } | undefined)?.getPacket?.() as { properties?: { userProperties?: unknown } } | undefined;
+    const packet = (rpcContext as { getPacket?: () => unknown } | undefined)?.getPacket?.() as
+      { properties?: { userProperties?: unknown } } | undefined;
     const userProperties = packet?.properties?.userProperties;
     if (isObject(userProperties) && 'traceparent' in userProperties) return extractParent(userProperties);
     const slot = context.active().getValue(ENVELOPE) as EnvelopeSlot | undefined;

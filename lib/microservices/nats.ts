@@ -50,7 +50,8 @@ export const natsServer: ServerTransport = {
   system: SYSTEM,
   staticAttributes: () => ({}),
   parent: (rpcContext) => {
-    const headers = (rpcContext as { getHeaders?: () => unknown } | undefined)?.getHeaders?.() as NatsHeaders | undefined;
+    const headers = (rpcContext as { getHeaders?: () => unknown } | undefined)?.getHeaders?.() as
+      NatsHeaders | undefined;
     return extractParent(typeof headers?.get === 'function' ? headers : undefined, natsGetter);
   },
   attributes: (_server, rpcContext) => {

@@ -13,7 +13,9 @@ export const redisClient: ClientTransport = {
   system: SYSTEM,
   staticAttributes: (client) => {
     const { host, port } = client.options ?? {};
-    return addressAttributes(`${typeof host === 'string' ? host : 'localhost'}:${typeof port === 'number' ? port : 6379}`);
+    return addressAttributes(
+      `${typeof host === 'string' ? host : 'localhost'}:${typeof port === 'number' ? port : 6379}`,
+    );
   },
   usesEnvelope: () => true,
 };

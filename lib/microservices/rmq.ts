@@ -26,7 +26,10 @@ export const rmqClient: ClientTransport = {
   staticAttributes: (client) => {
     const urls = client.options?.urls;
     const first = Array.isArray(urls) ? urls[0] : urls;
-    return addressAttributes(typeof first === 'string' ? first : isObject(first) ? amqpUrl(first) : 'amqp://localhost', 5672);
+    return addressAttributes(
+      typeof first === 'string' ? first : isObject(first) ? amqpUrl(first) : 'amqp://localhost',
+      5672,
+    );
   },
   destination: (client, pattern) => {
     const rmq = client as RmqClientLike;
@@ -41,7 +44,10 @@ export const rmqClient: ClientTransport = {
     const merge = target.mergeHeaders;
     if (typeof merge !== 'function') return;
     // Runs synchronously inside publish()/dispatchEvent(), in the span's context.
-    target.mergeHeaders = function mergeHeadersWithTraceContext(this: unknown, requestHeaders?: Record<string, unknown>) {
+    target.mergeHeaders = function mergeHeadersWithTraceContext(
+      this: unknown,
+      requestHeaders?: Record<string, unknown>,
+    ) {
       const merged = merge.call(this, requestHeaders);
       const outgoing = outgoingHeaders();
       return outgoing ? { ...merged, ...outgoing } : merged;

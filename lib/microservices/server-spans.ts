@@ -18,7 +18,11 @@ const INSTRUMENTED = Symbol('nestjs-tracing:microservice-server');
  * (request) or CONSUMER span (event) continuing the sender's context, until the handler's
  * Promise settles or its Observable completes, errors or is unsubscribed.
  */
-export function instrumentPatternServer(server: ServerLike & { [INSTRUMENTED]?: true }, transport: ServerTransport, runtime: TracingRuntime): void {
+export function instrumentPatternServer(
+  server: ServerLike & { [INSTRUMENTED]?: true },
+  transport: ServerTransport,
+  runtime: TracingRuntime,
+): void {
   if (server[INSTRUMENTED] || typeof server.getHandlerByPattern !== 'function') return;
   server[INSTRUMENTED] = true;
   transport.install?.(server);
@@ -89,7 +93,11 @@ function traceHandler(
   };
   // Nest reads these from the handler it looked up; `next` chains further @EventPattern handlers.
   Object.defineProperties(wrapper, {
-    isEventHandler: { get: () => handler.isEventHandler, set: (v: boolean) => (handler.isEventHandler = v), configurable: true },
+    isEventHandler: {
+      get: () => handler.isEventHandler,
+      set: (v: boolean) => (handler.isEventHandler = v),
+      configurable: true,
+    },
     extras: { get: () => handler.extras, set: (v: unknown) => (handler.extras = v), configurable: true },
     next: { get: () => handler.next, set: (v: MessageHandler) => (handler.next = v), configurable: true },
   });
@@ -119,6 +127,11 @@ function settle(result: unknown, span: Span, spanContext: Context): unknown {
 /** A streamed response: the span lasts until the stream completes, errors or is unsubscribed. */
 function traceStream(source: Observable<unknown>, span: Span, spanContext: Context): Observable<unknown> {
   return new Observable((subscriber) =>
-    subscribeInSpan(() => source, subscriber, spanContext, (failure) => (failure ? endWithFailure(span, failure.error) : span.end())),
+    subscribeInSpan(
+      () => source,
+      subscriber,
+      spanContext,
+      (failure) => (failure ? endWithFailure(span, failure.error) : span.end()),
+    ),
   );
 }

@@ -32,7 +32,8 @@ export function endWithSuccess(span: Span, attributes?: Attributes): void {
 export function errorTypeOf(error: unknown): string {
   const e = error as { code?: unknown; name?: unknown; constructor?: { name?: unknown } } | null;
   if (typeof e?.code === 'string' && e.code !== '') return e.code;
-  if (error instanceof Error) return typeof e?.constructor?.name === 'string' && e.constructor.name !== '' ? e.constructor.name : error.name;
+  if (error instanceof Error)
+    return typeof e?.constructor?.name === 'string' && e.constructor.name !== '' ? e.constructor.name : error.name;
   if (e && typeof e === 'object') {
     if (typeof e.code === 'string' || typeof e.code === 'number') return String(e.code);
     if (typeof e.name === 'string') return e.name;

@@ -28,9 +28,7 @@ export function renderWaterfall(traces: JaegerTrace[], options: WaterfallOptions
     return color;
   };
   const paint = (segments: Segment[]): string =>
-    segments
-      .map(({ text, ansi }) => (options.color && ansi && text ? `\x1b[${ansi}m${text}\x1b[0m` : text))
-      .join('');
+    segments.map(({ text, ansi }) => (options.color && ansi && text ? `\x1b[${ansi}m${text}\x1b[0m` : text)).join('');
   return traces.map((trace) => renderTrace(trace, width, colorOf).map(paint).join('\n') + '\n').join('\n');
 }
 

@@ -30,7 +30,8 @@ export function acquireGlobals(provider?: TracerProvider): () => void {
   }
   if (provider) {
     ours.add(provider);
-    if (!globalProvider && !hasForeignTracerProvider() && trace.setGlobalTracerProvider(provider)) globalProvider = provider;
+    if (!globalProvider && !hasForeignTracerProvider() && trace.setGlobalTracerProvider(provider))
+      globalProvider = provider;
   }
   let released = false;
   return () => {

@@ -1,7 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { trace, type Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { RedactingSpanProcessor } from '../attributes/redacting-processor.js';
 import { createSpanProcessors } from '../exporters/create-span-processors.js';
 import type { ExportStats, GuardedExporter } from '../exporters/guarded-exporter.js';

@@ -7,7 +7,9 @@ export class ApiKeyGuard implements CanActivate {
   constructor(private readonly config: ConfigService) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const key = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers['x-api-key'];
+    const key = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers[
+      'x-api-key'
+    ];
     return key === this.config.get('API_KEY', 'demo-key');
   }
 }

@@ -30,7 +30,10 @@ import { OrdersService, PRICING } from './orders.service.js';
     OrdersService,
     InventoryClient,
     ApiKeyGuard,
-    { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
+    {
+      provide: APP_PIPE,
+      useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    },
   ],
 })
 export class GatewayModule {}

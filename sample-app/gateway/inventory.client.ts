@@ -34,7 +34,9 @@ export class InventoryClient {
   @Trace()
   async reserve(@SpanAttr('product.sku') sku: string, quantity: number): Promise<{ left: number }> {
     try {
-      const res = await firstValueFrom(this.http.post(`${this.baseUrl}/stock/${encodeURIComponent(sku)}/reservations`, { quantity }));
+      const res = await firstValueFrom(
+        this.http.post(`${this.baseUrl}/stock/${encodeURIComponent(sku)}/reservations`, { quantity }),
+      );
       return res.data as { left: number };
     } catch (error) {
       if (isAxiosError(error) && error.response?.status === 409) throw new ConflictException(error.response.data);

@@ -19,14 +19,23 @@ export class StockRepository {
     ['desk', { sku: 'desk', name: 'Standing desk', available: 0 }],
   ]);
 
-  @Trace('SELECT stock', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.collection.name': 'stock' } })
+  @Trace('SELECT stock', {
+    kind: SpanKind.CLIENT,
+    attributes: { 'db.system.name': 'postgresql', 'db.collection.name': 'stock' },
+  })
   async findBySku(@SpanAttr('inventory.sku') sku: string): Promise<StockItem | undefined> {
     await sleep(4);
     return this.items.get(sku);
   }
 
-  @Trace('UPDATE stock', { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.collection.name': 'stock' } })
-  async decrement(@SpanAttr('inventory.sku') sku: string, @SpanAttr('inventory.quantity') quantity: number): Promise<number> {
+  @Trace('UPDATE stock', {
+    kind: SpanKind.CLIENT,
+    attributes: { 'db.system.name': 'postgresql', 'db.collection.name': 'stock' },
+  })
+  async decrement(
+    @SpanAttr('inventory.sku') sku: string,
+    @SpanAttr('inventory.quantity') quantity: number,
+  ): Promise<number> {
     await sleep(6);
     const item = this.items.get(sku);
     if (!item) return 0;

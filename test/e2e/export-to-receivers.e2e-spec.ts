@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { Controller, Get, Injectable, Module, Param, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { SpanAttr, Trace, TracingModule, type TracingModuleOptions, type TracingOptionsFactory } from '../../lib/index.js';
+import {
+  SpanAttr,
+  Trace,
+  TracingModule,
+  type TracingModuleOptions,
+  type TracingOptionsFactory,
+} from '../../lib/index.js';
 import { startJaegerHttpReceiver, startJaegerUdpReceiver } from '../support/jaeger-receiver.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import type { ReceivedSpan, SpanSink } from '../support/received-span.js';
@@ -73,7 +79,11 @@ function tracingImport(c: Case, options: TracingModuleOptions) {
   @Module({ providers: [{ provide: TracingConfig, useValue: new TracingConfig(options) }], exports: [TracingConfig] })
   class ConfigModule {}
   if (c.async === 'useFactory') {
-    return TracingModule.forRootAsync({ imports: [ConfigModule], inject: [TracingConfig], useFactory: (config: TracingConfig) => config.options });
+    return TracingModule.forRootAsync({
+      imports: [ConfigModule],
+      inject: [TracingConfig],
+      useFactory: (config: TracingConfig) => config.options,
+    });
   }
   @Injectable()
   class Factory implements TracingOptionsFactory {
@@ -99,7 +109,11 @@ describe.each(PLATFORMS)('export on %s', (platform: Platform) => {
     beforeAll(async () => {
       const started = await c.start();
       receiver = started.receiver;
-      const options: TracingModuleOptions = { serviceName: `stock-${platform}`, serviceVersion: '1.2.3', ...started.options };
+      const options: TracingModuleOptions = {
+        serviceName: `stock-${platform}`,
+        serviceVersion: '1.2.3',
+        ...started.options,
+      };
       const moduleRef = await Test.createTestingModule({
         imports: [tracingImport(c, options)],
         controllers: [StockController],
@@ -130,7 +144,10 @@ describe.each(PLATFORMS)('export on %s', (platform: Platform) => {
         expect(serverSpan.durationUs).toBeGreaterThanOrEqual(children[0]!.durationUs);
         expect(serverSpan.resource['service.name']).toBe(`stock-${platform}`);
       }
-      const failed = find(spans.filter((s) => s.attributes['stock.sku'] === 'missing'), 'StockService.reserve');
+      const failed = find(
+        spans.filter((s) => s.attributes['stock.sku'] === 'missing'),
+        'StockService.reserve',
+      );
       expect(failed.status.code).toBe('ERROR');
       expect(failed.events.map((e) => e.name)).toEqual(['exception']);
       expect(failed.events[0]?.attributes['exception.message']).toBe('no stock for missing');

@@ -53,10 +53,13 @@ describe('request context across body stream events (express)', () => {
   it('parents work done after a late body chunk to the request span', async () => {
     const { port } = app.getHttpServer().address();
     await new Promise<void>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/upload', headers: { 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.write('first part ');
       setTimeout(() => req.end('second part'), 30);

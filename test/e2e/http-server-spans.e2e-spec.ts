@@ -22,7 +22,15 @@ import http from 'node:http';
 import request from 'supertest';
 import { Observable } from 'rxjs';
 import { SpanAttr, Trace, TracingModule } from '../../lib/index.js';
-import { byName, childrenOf, exportedSpans, InMemorySpanExporter, parentId, spanId, traceId } from '../support/memory-tracing.js';
+import {
+  byName,
+  childrenOf,
+  exportedSpans,
+  InMemorySpanExporter,
+  parentId,
+  spanId,
+  traceId,
+} from '../support/memory-tracing.js';
 import { listen, PLATFORMS } from '../support/platforms.js';
 
 const ROLE = 'role';
@@ -155,7 +163,9 @@ describe.each(PLATFORMS)('HTTP server spans on %s', (platform) => {
   });
 
   it('starts a fresh root for a malformed traceparent and still serves the request', async () => {
-    const res = await request(app.getHttpServer()).get('/orders/1').set('traceparent', 'zz-garbage-' + 'x'.repeat(5000));
+    const res = await request(app.getHttpServer())
+      .get('/orders/1')
+      .set('traceparent', 'zz-garbage-' + 'x'.repeat(5000));
     expect(res.status).toBe(200);
     const server = byName(await spans(), 'GET /orders/:id');
     expect(parentId(server)).toBeUndefined();
@@ -173,10 +183,19 @@ describe.each(PLATFORMS)('HTTP server spans on %s', (platform) => {
   it('keeps the request context when the body arrives in a later packet', async () => {
     const { port } = app.getHttpServer().address();
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/orders', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/orders',
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.write('{"id":');
       setTimeout(() => req.end('9}'), 30);

@@ -5,12 +5,7 @@ import { join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { JaegerFileExporter } from '../../lib/exporters/jaeger-file.exporter.js';
 import type { JaegerTrace } from '../../lib/exporters/jaeger-json.js';
 

@@ -80,7 +80,10 @@ describe('trace context across two services over HTTP', () => {
     pricingExporter.reset();
   });
 
-  const spans = async () => ({ gw: await exportedSpans(gateway, gatewayExporter), pr: await exportedSpans(pricing, pricingExporter) });
+  const spans = async () => ({
+    gw: await exportedSpans(gateway, gatewayExporter),
+    pr: await exportedSpans(pricing, pricingExporter),
+  });
   const one = (list: ReadableSpan[], predicate: (s: ReadableSpan) => boolean) => {
     const found = list.filter(predicate);
     expect(found).toHaveLength(1);
@@ -135,7 +138,9 @@ describe('trace context across two services over HTTP', () => {
         const client = one(gw, (s) => spanId(s) === parentId(remote));
         expect(client.attributes['url.full']).toBe(`${pricingUrl}${remote.attributes['url.path']}`);
         const entry = one(gw, (s) => traceId(s) === traceId(remote) && s.kind === SpanKind.SERVER);
-        expect(entry.attributes['url.path']).toBe(`/quote/${via}/${String(remote.attributes['url.path']).split('/').pop()}`);
+        expect(entry.attributes['url.path']).toBe(
+          `/quote/${via}/${String(remote.attributes['url.path']).split('/').pop()}`,
+        );
       }
     });
   });
@@ -155,4 +160,3 @@ describe('trace context across two services over HTTP', () => {
     expect(client.attributes['error.type']).toBe('ECONNREFUSED');
   });
 });
-

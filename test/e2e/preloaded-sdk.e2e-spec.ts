@@ -45,7 +45,9 @@ describe('with an OpenTelemetry SDK already registered', () => {
   it('still propagates context on outgoing fetch calls, under its provider', async () => {
     const server = app.getHttpServer();
     const { port } = server.address();
-    await context.with(trace.setSpan(context.active(), provider.getTracer('t').startSpan('job')), () => fetch(`http://127.0.0.1:${port}/ping`));
+    await context.with(trace.setSpan(context.active(), provider.getTracer('t').startSpan('job')), () =>
+      fetch(`http://127.0.0.1:${port}/ping`),
+    );
     const spans = preloaded.getFinishedSpans();
     const client = spans.find((s) => s.name === 'GET' && s.attributes['url.full'])!;
     const served = spans.find((s) => s.name === 'GET /ping')!;
@@ -54,7 +56,9 @@ describe('with an OpenTelemetry SDK already registered', () => {
   });
 
   it('uses it instead of starting a second provider, and leaves its shutdown to it', async () => {
-    const res = await request(app.getHttpServer()).get('/ping').set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    const res = await request(app.getHttpServer())
+      .get('/ping')
+      .set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
     expect(res.text).toBe('pong');
     await app.close();
     const spans = preloaded.getFinishedSpans();

@@ -89,22 +89,31 @@ describe('OTLP receiver', () => {
     try {
       const attr = (key: string, value: object) => ({ key, value });
       const body = {
-        resourceSpans: [{
-          resource: { attributes: [attr('service.name', { stringValue: 'json-svc' })] },
-          scopeSpans: [{
-            spans: [{
-              traceId: '5B8EFFF798038103D269B633813FC60C',
-              spanId: 'EEE19B7EC3C1B174',
-              parentSpanId: 'EEE19B7EC3C1B173',
-              name: 'json-span',
-              kind: 2,
-              startTimeUnixNano: '1700000000000000000',
-              endTimeUnixNano: '1700000000001500000',
-              attributes: [attr('n', { intValue: '7' }), attr('l', { arrayValue: { values: [{ boolValue: false }] } })],
-              status: { code: 1 },
-            }],
-          }],
-        }],
+        resourceSpans: [
+          {
+            resource: { attributes: [attr('service.name', { stringValue: 'json-svc' })] },
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    traceId: '5B8EFFF798038103D269B633813FC60C',
+                    spanId: 'EEE19B7EC3C1B174',
+                    parentSpanId: 'EEE19B7EC3C1B173',
+                    name: 'json-span',
+                    kind: 2,
+                    startTimeUnixNano: '1700000000000000000',
+                    endTimeUnixNano: '1700000000001500000',
+                    attributes: [
+                      attr('n', { intValue: '7' }),
+                      attr('l', { arrayValue: { values: [{ boolValue: false }] } }),
+                    ],
+                    status: { code: 1 },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
       };
       const res = await fetch(receiver.url, {
         method: 'POST',
@@ -112,19 +121,21 @@ describe('OTLP receiver', () => {
         body: JSON.stringify(body),
       });
       expect(res.status).toBe(200);
-      expect(receiver.spans).toEqual([{
-        traceId: '5b8efff798038103d269b633813fc60c',
-        spanId: 'eee19b7ec3c1b174',
-        parentSpanId: 'eee19b7ec3c1b173',
-        name: 'json-span',
-        kind: 'SERVER',
-        startTimeUs: 1700000000000000,
-        durationUs: 1500,
-        attributes: { n: 7, l: [false] },
-        status: { code: 'OK' },
-        events: [],
-        resource: { 'service.name': 'json-svc' },
-      }]);
+      expect(receiver.spans).toEqual([
+        {
+          traceId: '5b8efff798038103d269b633813fc60c',
+          spanId: 'eee19b7ec3c1b174',
+          parentSpanId: 'eee19b7ec3c1b173',
+          name: 'json-span',
+          kind: 'SERVER',
+          startTimeUs: 1700000000000000,
+          durationUs: 1500,
+          attributes: { n: 7, l: [false] },
+          status: { code: 'OK' },
+          events: [],
+          resource: { 'service.name': 'json-svc' },
+        },
+      ]);
     } finally {
       await receiver.close();
     }
@@ -226,7 +237,9 @@ describe('Jaeger receivers', () => {
   it('decodes agent (UDP) emitBatch messages', async () => {
     const receiver = await startJaegerUdpReceiver();
     try {
-      const { provider, tracer } = setup(new JaegerExporter({ host: receiver.host, port: receiver.port, flushTimeout }));
+      const { provider, tracer } = setup(
+        new JaegerExporter({ host: receiver.host, port: receiver.port, flushTimeout }),
+      );
       const ids = emitTrace(tracer);
       await provider.forceFlush();
       await provider.shutdown();

@@ -35,9 +35,17 @@ describe('sample-app: gateway, inventory and pricing writing one Jaeger UI file'
     await pricing.listen();
     const inventory = await listen(await Test.createTestingModule({ imports: [InventoryModule] }).compile(), 'fastify');
     process.env.INVENTORY_URL = baseUrl(inventory);
-    const gateway: INestApplication = await listen(await Test.createTestingModule({ imports: [GatewayModule] }).compile(), 'express');
+    const gateway: INestApplication = await listen(
+      await Test.createTestingModule({ imports: [GatewayModule] }).compile(),
+      'express',
+    );
     for (const call of traffic) {
-      const req = call.method === 'GET' ? request(gateway.getHttpServer()).get(call.path) : request(gateway.getHttpServer()).post(call.path).send(call.body as object);
+      const req =
+        call.method === 'GET'
+          ? request(gateway.getHttpServer()).get(call.path)
+          : request(gateway.getHttpServer())
+              .post(call.path)
+              .send(call.body as object);
       statuses.push((await req.set(call.headers ?? {})).status);
     }
     await gateway.close();
@@ -103,6 +111,8 @@ describe('sample-app: gateway, inventory and pricing writing one Jaeger UI file'
       expect.arrayContaining(['GET /reports/daily', 'StockService.dailyReport', 'OrdersService.dailyReport']),
     );
     const thrown = report.spans.find((s) => s.operationName === 'StockService.dailyReport')!;
-    expect(thrown.logs[0]?.fields).toEqual(expect.arrayContaining([{ key: 'event', type: 'string', value: 'exception' }]));
+    expect(thrown.logs[0]?.fields).toEqual(
+      expect.arrayContaining([{ key: 'event', type: 'string', value: 'exception' }]),
+    );
   });
 });

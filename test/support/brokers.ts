@@ -83,7 +83,9 @@ export async function describeWithBroker(b: Broker, title: string, body: () => v
   }
   describe(title, () => {
     it(`needs ${b.name} at ${b.host}:${b.port}`, () => {
-      throw new Error(`${unreachable(b)}, and ${REQUIRE_BROKERS_ENV} is set: start the broker (see README, "Microservices").`);
+      throw new Error(
+        `${unreachable(b)}, and ${REQUIRE_BROKERS_ENV} is set: start the broker (see README, "Microservices").`,
+      );
     });
   });
 }

@@ -12,7 +12,10 @@ const idlDir = join(dirname(require.resolve('jaeger-client/package.json')), 'dis
 // Collector (HTTP) gets a bare Batch; the agent (UDP) gets an Agent.emitBatch message envelope.
 // thriftrw resolves agent.thrift's `include "../jaeger-idl/..."` relative to the including file,
 // which needs allowFilesystemAccess.
-const jaegerThrift = new Thrift({ entryPoint: join(idlDir, 'jaeger-idl/thrift/jaeger.thrift'), allowFilesystemAccess: true });
+const jaegerThrift = new Thrift({
+  entryPoint: join(idlDir, 'jaeger-idl/thrift/jaeger.thrift'),
+  allowFilesystemAccess: true,
+});
 const agentThrift = new Thrift({ entryPoint: join(idlDir, 'thriftrw-idl/agent.thrift'), allowFilesystemAccess: true });
 
 export class JaegerHttpReceiver extends SpanSink {
@@ -120,7 +123,10 @@ interface ThriftBatch {
 }
 
 function fromBatch(batch: ThriftBatch): ReceivedSpan[] {
-  const resource: Record<string, unknown> = { ...tagMap(batch.process.tags), 'service.name': batch.process.serviceName };
+  const resource: Record<string, unknown> = {
+    ...tagMap(batch.process.tags),
+    'service.name': batch.process.serviceName,
+  };
   return batch.spans.map((s) => fromSpan(s, resource));
 }
 
@@ -131,8 +137,13 @@ function fromBatch(batch: ThriftBatch): ReceivedSpan[] {
  * resource attributes it copies onto every span.
  */
 function fromSpan(s: ThriftSpan, resource: Record<string, unknown>): ReceivedSpan {
-  const { 'span.kind': kind, 'otel.status_code': code, 'otel.status_description': message, error: _error, ...attributes } =
-    tagMap(s.tags);
+  const {
+    'span.kind': kind,
+    'otel.status_code': code,
+    'otel.status_description': message,
+    error: _error,
+    ...attributes
+  } = tagMap(s.tags);
   const parent = s.parentSpanId.toString('hex');
   return {
     traceId: s.traceIdHigh.toString('hex') + s.traceIdLow.toString('hex'),

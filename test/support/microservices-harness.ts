@@ -179,7 +179,9 @@ function gatewayController(p: Patterns, plain: Patterns): Type<unknown> {
     // The reply is used in an operator: that code runs wherever the transport delivers the reply.
     @Get(':id')
     get(@Param('id', ParseIntPipe) id: number) {
-      return this.orders.send(p.get, { id }).pipe(map((order: { id: number }) => ({ ...order, checked: this.audit.check(order.id) })));
+      return this.orders
+        .send(p.get, { id })
+        .pipe(map((order: { id: number }) => ({ ...order, checked: this.audit.check(order.id) })));
     }
 
     @Post(':id/created')
@@ -209,13 +211,20 @@ function gatewayController(p: Patterns, plain: Patterns): Type<unknown> {
 
 /* ------------------------------------------------------------------ apps */
 
-export async function startWorker(options: MicroserviceOptions, p: Patterns, exporter?: InMemorySpanExporter): Promise<INestMicroservice> {
+export async function startWorker(
+  options: MicroserviceOptions,
+  p: Patterns,
+  exporter?: InMemorySpanExporter,
+): Promise<INestMicroservice> {
   const moduleRef = await Test.createTestingModule({
     imports: exporter ? [TracingModule.forRoot({ serviceName: 'orders-worker', exporter })] : [],
     controllers: [workerController(p)],
     providers: [OrdersLedger],
   }).compile();
-  const worker = moduleRef.createNestMicroservice<MicroserviceOptions>({ ...(options as object), logger: false } as MicroserviceOptions);
+  const worker = moduleRef.createNestMicroservice<MicroserviceOptions>({
+    ...(options as object),
+    logger: false,
+  } as MicroserviceOptions);
   await worker.listen();
   return worker;
 }
@@ -244,7 +253,10 @@ export async function startGateway(
 /* ------------------------------------------------------------------ spans */
 
 /** Forgets every span so far, including those still queued in the batch processor. */
-export async function freshSpans(app: INestApplication | INestMicroservice, exporter: InMemorySpanExporter): Promise<void> {
+export async function freshSpans(
+  app: INestApplication | INestMicroservice,
+  exporter: InMemorySpanExporter,
+): Promise<void> {
   await exportedSpans(app as INestApplication, exporter);
   exporter.reset();
 }
@@ -261,7 +273,9 @@ export async function waitForSpans(
     const spans = await exportedSpans(app as INestApplication, exporter);
     if (ready(spans)) return spans;
     if (Date.now() > deadline) {
-      throw new Error(`spans not ready after ${timeoutMs} ms; have: ${spans.map((s) => `${s.name}(${traceId(s).slice(0, 6)})`).join(', ')}`);
+      throw new Error(
+        `spans not ready after ${timeoutMs} ms; have: ${spans.map((s) => `${s.name}(${traceId(s).slice(0, 6)})`).join(', ')}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -276,12 +290,14 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 5000): Pro
 }
 
 export const named = (name: string) => (spans: ReadableSpan[]) => spans.some((s) => s.name === name);
-export const countOf = (name: string, n: number) => (spans: ReadableSpan[]) => spans.filter((s) => s.name === name).length >= n;
+export const countOf = (name: string, n: number) => (spans: ReadableSpan[]) =>
+  spans.filter((s) => s.name === name).length >= n;
 export const inTrace = (spans: ReadableSpan[], id: string) => spans.filter((s) => traceId(s) === id);
 
 export function only(spans: ReadableSpan[], name: string): ReadableSpan {
   const found = spans.filter((s) => s.name === name);
-  if (found.length !== 1) throw new Error(`expected one "${name}", got ${found.length} among: ${spans.map((s) => s.name).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(`expected one "${name}", got ${found.length} among: ${spans.map((s) => s.name).join(', ')}`);
   return found[0]!;
 }
 
@@ -320,13 +336,20 @@ export function defineTransportTests(t: TransportCase): void {
   let gateway: INestApplication;
   let bareClient: ClientProxy;
 
-  const gatewaySpans = (ready: (s: ReadableSpan[]) => boolean = () => true) => waitForSpans(gateway, gatewayExporter, ready);
+  const gatewaySpans = (ready: (s: ReadableSpan[]) => boolean = () => true) =>
+    waitForSpans(gateway, gatewayExporter, ready);
   const workerSpans = (ready: (s: ReadableSpan[]) => boolean) => waitForSpans(worker, workerExporter, ready);
 
   beforeAll(async () => {
     worker = await startWorker(t.serverOptions(prefix), p, workerExporter);
     plainWorker = await startWorker(t.serverOptions(plainPrefix), plainPatterns);
-    gateway = await startGateway(t.clientOptions(worker, prefix), t.clientOptions(plainWorker, plainPrefix), p, plainPatterns, gatewayExporter);
+    gateway = await startGateway(
+      t.clientOptions(worker, prefix),
+      t.clientOptions(plainWorker, plainPrefix),
+      p,
+      plainPatterns,
+      gatewayExporter,
+    );
     bareClient = ClientProxyFactory.create(t.clientOptions(worker, prefix));
   });
   afterAll(async () => {
@@ -436,7 +459,9 @@ export function defineTransportTests(t: TransportCase): void {
       expect(parentId(load)).toBe(spanId(handled));
       expect(load.attributes['order.id']).toBe(id);
 
-      const post = front.find((s) => s.name === 'POST /orders/:id/created' && s.attributes['url.path'] === `/orders/${id + 1000}/created`)!;
+      const post = front.find(
+        (s) => s.name === 'POST /orders/:id/created' && s.attributes['url.path'] === `/orders/${id + 1000}/created`,
+      )!;
       const producer = only(inTrace(front, traceId(post)), `emit ${p.created}`);
       expect(parentId(producer)).toBe(spanId(post));
       const consumed = inTrace(back, traceId(post));
@@ -454,7 +479,9 @@ export function defineTransportTests(t: TransportCase): void {
     const back = await workerSpans(named(`process ${p.fail}`));
     const server = only(back, `process ${p.fail}`);
     expect(server.status).toEqual({ code: SpanStatusCode.ERROR, message: 'order is locked' });
-    expect(server.events.find((e) => e.name === 'exception')?.attributes?.['exception.message']).toBe('order is locked');
+    expect(server.events.find((e) => e.name === 'exception')?.attributes?.['exception.message']).toBe(
+      'order is locked',
+    );
     const front = await gatewaySpans(named(`send ${p.fail}`));
     const client = only(front, `send ${p.fail}`);
     expect(client.status).toEqual({ code: SpanStatusCode.ERROR, message: 'order is locked' });
@@ -521,7 +548,11 @@ export function defineTransportTests(t: TransportCase): void {
       const gatewayWarnings = (runtimes[0]!.logger.warn as jest.Mock).mock.calls.map((c) => String(c[0]));
       expect(gatewayWarnings.filter((w) => w.includes('microservice client span'))).toHaveLength(1);
       // the event may still be on its way: wait for the worker to have said it once
-      await waitUntil(() => (runtimes[1]!.logger.warn as jest.Mock).mock.calls.some((c) => String(c[0]).includes('microservice server span')));
+      await waitUntil(() =>
+        (runtimes[1]!.logger.warn as jest.Mock).mock.calls.some((c) =>
+          String(c[0]).includes('microservice server span'),
+        ),
+      );
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
@@ -541,7 +572,6 @@ export function defineTransportTests(t: TransportCase): void {
 }
 
 export const hrMs = ([s, ns]: [number, number]): number => s * 1e3 + ns / 1e6;
-
 
 /** A port nothing listens on right now (gRPC servers do not report the port they bound). */
 export async function freePort(): Promise<number> {

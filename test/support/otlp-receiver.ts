@@ -93,7 +93,9 @@ export function listen(server: Server): Promise<number> {
 /** Also destroys keep-alive and hanging sockets; otherwise close() waits for them and jest never exits. */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.close((err) => (err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING' ? reject(err) : resolve()));
+    server.close((err) =>
+      err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING' ? reject(err) : resolve(),
+    );
     server.closeAllConnections();
   });
 }

@@ -8,7 +8,9 @@ export const PLATFORMS: Platform[] = ['express', 'fastify'];
 
 /** Boots the app on 127.0.0.1 with a free port, like a real service. */
 export async function listen(moduleRef: TestingModule, platform: Platform): Promise<INestApplication> {
-  const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: false });
+  const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
+    logger: false,
+  });
   await app.listen(0, '127.0.0.1');
   return app;
 }

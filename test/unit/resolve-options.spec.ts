@@ -21,46 +21,83 @@ describe('options', () => {
   });
 
   it('reads the OpenTelemetry environment variables when options are absent', () => {
-    const o = resolveOptions({}, {
-      OTEL_SERVICE_NAME: 'billing',
-      OTEL_TRACES_EXPORTER: 'console, none',
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: '0.25',
-      OTEL_SDK_DISABLED: 'true',
+    const o = resolveOptions(
+      {},
+      {
+        OTEL_SERVICE_NAME: 'billing',
+        OTEL_TRACES_EXPORTER: 'console, none',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+        OTEL_SDK_DISABLED: 'true',
+      },
+    );
+    expect(o).toMatchObject({
+      serviceName: 'billing',
+      exporters: ['console', 'none'],
+      sampleRatio: 0.25,
+      enabled: false,
     });
-    expect(o).toMatchObject({ serviceName: 'billing', exporters: ['console', 'none'], sampleRatio: 0.25, enabled: false });
-    expect(resolveOptions({ serviceName: 'explicit', sampleRatio: 1 }, { OTEL_SERVICE_NAME: 'env', OTEL_TRACES_SAMPLER: 'always_off' })).toMatchObject({
+    expect(
+      resolveOptions(
+        { serviceName: 'explicit', sampleRatio: 1 },
+        { OTEL_SERVICE_NAME: 'env', OTEL_TRACES_SAMPLER: 'always_off' },
+      ),
+    ).toMatchObject({
       serviceName: 'explicit',
       sampleRatio: 1,
     });
   });
 
   it.each<[string, TracingModuleOptions, RegExp]>([
-    ['unknown exporter', { exporter: 'zipkin' as never }, /option "exporter" must be one of "otlp", "jaeger", "console", "file", "none" or a SpanExporter instance, got "zipkin"/],
+    [
+      'unknown exporter',
+      { exporter: 'zipkin' as never },
+      /option "exporter" must be one of "otlp", "jaeger", "console", "file", "none" or a SpanExporter instance, got "zipkin"/,
+    ],
     ['non-exporter object', { exporter: {} as never }, /option "exporter"/],
-    ['malformed OTLP URL', { otlp: { url: 'localhost:4318' } }, /option "otlp.url" must be an http:\/\/ or https:\/\/ URL, got "localhost:4318"/],
+    [
+      'malformed OTLP URL',
+      { otlp: { url: 'localhost:4318' } },
+      /option "otlp.url" must be an http:\/\/ or https:\/\/ URL, got "localhost:4318"/,
+    ],
     ['malformed Jaeger endpoint', { jaeger: { endpoint: 'udp://x' } }, /option "jaeger.endpoint" must be an http/],
     ['bad Jaeger port', { jaeger: { port: 70000 } }, /option "jaeger.port" must be a port number/],
     ['ratio out of range', { sampleRatio: 2 }, /option "sampleRatio" must be a number between 0 and 1, got 2/],
     ['empty service name', { serviceName: ' ' }, /option "serviceName" must be a non-empty string/],
     ['file without path', { exporter: 'file' }, /option "file.path" must be a file path/],
-    ['negative limit', { attributeValueLengthLimit: -1 }, /option "attributeValueLengthLimit" must be a positive integer/],
-    ['batch bigger than queue', { batch: { maxQueueSize: 10, maxExportBatchSize: 20 } }, /option "batch.maxExportBatchSize" must be at most batch.maxQueueSize/],
+    [
+      'negative limit',
+      { attributeValueLengthLimit: -1 },
+      /option "attributeValueLengthLimit" must be a positive integer/,
+    ],
+    [
+      'batch bigger than queue',
+      { batch: { maxQueueSize: 10, maxExportBatchSize: 20 } },
+      /option "batch.maxExportBatchSize" must be at most batch.maxQueueSize/,
+    ],
   ])('rejects %s with a message that says what to fix', (_label, options, message) => {
     expect(() => resolveOptions(options, {})).toThrow(message);
     expect(() => resolveOptions(options, {})).toThrow(/Fix it in TracingModule.forRoot\(\)\/forRootAsync\(\)/);
   });
 
   it('rejects bad environment values, naming the variable', () => {
-    expect(() => resolveOptions({}, { OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER .* got "zipkin"/);
+    expect(() => resolveOptions({}, { OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(
+      /OTEL_TRACES_EXPORTER .* got "zipkin"/,
+    );
     expect(() => resolveOptions({}, { OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(/OTEL_TRACES_SAMPLER/);
-    expect(() => resolveOptions({}, { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'x' })).toThrow(/OTEL_TRACES_SAMPLER_ARG/);
+    expect(() => resolveOptions({}, { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'x' })).toThrow(
+      /OTEL_TRACES_SAMPLER_ARG/,
+    );
   });
 
   it('stops the app at startup on bad configuration, sync or async', async () => {
-    await expect(Test.createTestingModule({ imports: [TracingModule.forRoot({ sampleRatio: -1 })] }).compile()).rejects.toThrow(/sampleRatio/);
     await expect(
-      Test.createTestingModule({ imports: [TracingModule.forRootAsync({ useFactory: async () => ({ exporter: 'nope' as never }) })] }).compile(),
+      Test.createTestingModule({ imports: [TracingModule.forRoot({ sampleRatio: -1 })] }).compile(),
+    ).rejects.toThrow(/sampleRatio/);
+    await expect(
+      Test.createTestingModule({
+        imports: [TracingModule.forRootAsync({ useFactory: async () => ({ exporter: 'nope' as never }) })],
+      }).compile(),
     ).rejects.toThrow(/option "exporter"/);
     expect(() => TracingModule.forRootAsync({})).toThrow(/needs one of useFactory, useClass or useExisting/);
   });

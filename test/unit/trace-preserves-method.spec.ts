@@ -138,7 +138,11 @@ describe('sampling', () => {
   it('skips spans beneath an unsampled parent, keeping the parent active for propagation', async () => {
     const t = await startTestRuntime();
     try {
-      const parent = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: TraceFlags.NONE });
+      const parent = trace.wrapSpanContext({
+        traceId: 'a'.repeat(32),
+        spanId: 'b'.repeat(16),
+        traceFlags: TraceFlags.NONE,
+      });
       const active = context.with(trace.setSpan(ROOT_CONTEXT, parent), () => new Work().run());
       expect(active).toBe(parent);
       expect(await t.spans()).toEqual([]);
@@ -148,7 +152,10 @@ describe('sampling', () => {
   });
 
   it('records nothing with sampleRatio 0 and everything with 1', async () => {
-    for (const [ratio, count] of [[0, 0], [1, 5]] as const) {
+    for (const [ratio, count] of [
+      [0, 0],
+      [1, 5],
+    ] as const) {
       const t = await startTestRuntime({ sampleRatio: ratio });
       try {
         for (let i = 0; i < 5; i++) new Work().run();

@@ -185,7 +185,15 @@ describe('@SpanAttr', () => {
   }
 
   it('records primitives and arrays as they are, objects as capped JSON, mapped values, and skips undefined', async () => {
-    new Orders().place(7, ['a', 'b'], { name: 'Ada', address: { city: 'London', street: 'A very long street name' } }, undefined, { total: 12.5 }, 10n, false);
+    new Orders().place(
+      7,
+      ['a', 'b'],
+      { name: 'Ada', address: { city: 'London', street: 'A very long street name' } },
+      undefined,
+      { total: 12.5 },
+      10n,
+      false,
+    );
     const [span] = await t.spans();
     expect(span?.attributes['order.id']).toBe(7);
     expect(span?.attributes['order.tags']).toEqual(['a', 'b']);
@@ -199,7 +207,11 @@ describe('@SpanAttr', () => {
   it('never throws for values that cannot be serialised', async () => {
     const circular: Record<string, unknown> = { a: 1 };
     circular.self = circular;
-    const hostile = { toJSON() { throw new Error('no'); } };
+    const hostile = {
+      toJSON() {
+        throw new Error('no');
+      },
+    };
     expect(new Orders().place(1, [], circular)).toBe(7);
     expect(new Orders().place(1, [], hostile)).toBe(7);
     const spans = await t.spans();

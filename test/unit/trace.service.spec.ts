@@ -38,7 +38,9 @@ describe('TraceService', () => {
   });
 
   it('records an error thrown in startActiveSpan and rethrows it; handles Observables', async () => {
-    await expect(tracing.startActiveSpan('fails', async () => Promise.reject(new Error('nope')))).rejects.toThrow('nope');
+    await expect(tracing.startActiveSpan('fails', async () => Promise.reject(new Error('nope')))).rejects.toThrow(
+      'nope',
+    );
     await expect(lastValueFrom(tracing.startActiveSpan('rx', () => of(1, 2)))).resolves.toBe(2);
     const spans = await t.spans();
     expect(spans.find((s) => s.name === 'fails')?.status.code).toBe(SpanStatusCode.ERROR);
@@ -52,7 +54,12 @@ describe('TraceService.exportStats', () => {
     const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace');
     const { TracingModule } = await import('../../lib/index.js');
     const { TracingRuntime } = await import('../../lib/runtime/tracing-runtime.js');
-    const failing = { export: () => { throw new Error('collector exploded'); }, shutdown: async () => undefined };
+    const failing = {
+      export: () => {
+        throw new Error('collector exploded');
+      },
+      shutdown: async () => undefined,
+    };
     const moduleRef = await Test.createTestingModule({
       imports: [TracingModule.forRoot({ serviceName: 'stats', exporter: [new InMemorySpanExporter(), failing] })],
     }).compile();

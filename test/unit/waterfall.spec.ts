@@ -68,7 +68,9 @@ describe('renderWaterfall', () => {
 
   it.each([40, 57, 100, 160])('keeps every line within %i columns', (width) => {
     const long = { ...TRACE, spans: [...TRACE.spans, span('s5', 'x'.repeat(300), 99, 0.001, 'p2', 's4')] };
-    for (const line of stripAnsi(renderWaterfall([long], { width, color: true })).trimEnd().split('\n')) {
+    for (const line of stripAnsi(renderWaterfall([long], { width, color: true }))
+      .trimEnd()
+      .split('\n')) {
       expect(Array.from(line).length).toBeLessThanOrEqual(width);
     }
   });

@@ -65,4 +65,3 @@ function errorType(error: unknown): string {
   if (e && typeof e.name === 'string') return e.name;
   return '_OTHER';
 }
-

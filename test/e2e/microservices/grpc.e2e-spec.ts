@@ -1,7 +1,27 @@
 import 'reflect-metadata';
 import { Metadata, status } from '@grpc/grpc-js';
-import { Controller, Get, Inject, Injectable, Param, ParseIntPipe, type INestApplication, type INestMicroservice, type OnModuleInit } from '@nestjs/common';
-import { ClientProxyFactory, ClientsModule, GrpcMethod, GrpcStreamMethod, RpcException, Transport, type ClientGrpc, type ClientGrpcProxy, type GrpcOptions } from '@nestjs/microservices';
+import {
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  Param,
+  ParseIntPipe,
+  type INestApplication,
+  type INestMicroservice,
+  type OnModuleInit,
+} from '@nestjs/common';
+import {
+  ClientProxyFactory,
+  ClientsModule,
+  GrpcMethod,
+  GrpcStreamMethod,
+  RpcException,
+  Transport,
+  type ClientGrpc,
+  type ClientGrpcProxy,
+  type GrpcOptions,
+} from '@nestjs/microservices';
 import { jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -12,11 +32,25 @@ import request from 'supertest';
 import { Trace, TracingModule } from '../../../lib/index.js';
 import { TracingRuntime } from '../../../lib/runtime/tracing-runtime.js';
 import { InMemorySpanExporter, parentId, spanId, traceId } from '../../support/memory-tracing.js';
-import { Audit, countOf, freePort, freshSpans, hrMs, inTrace, named, only, OrdersLedger, waitForSpans } from '../../support/microservices-harness.js';
+import {
+  Audit,
+  countOf,
+  freePort,
+  freshSpans,
+  hrMs,
+  inTrace,
+  named,
+  only,
+  OrdersLedger,
+  waitForSpans,
+} from '../../support/microservices-harness.js';
 import { listen } from '../../support/platforms.js';
 
 const protoPath = fileURLToPath(new URL('./orders.proto', import.meta.url));
-const grpcOptions = (port: number): GrpcOptions => ({ transport: Transport.GRPC, options: { package: 'orders', protoPath, url: `127.0.0.1:${port}` } });
+const grpcOptions = (port: number): GrpcOptions => ({
+  transport: Transport.GRPC,
+  options: { package: 'orders', protoPath, url: `127.0.0.1:${port}` },
+});
 
 interface Order {
   id: number;
@@ -112,8 +146,14 @@ class GrpcGateway implements OnModuleInit {
     const metadata = new Metadata();
     metadata.set('x-tenant', 'acme');
     return this.orders.findOne({ id }, metadata).pipe(
-      map((order) => ({ ...order, checked: this.audit.check(order.id), untouched: metadata.get('traceparent').length === 0 })),
-      catchError((error: { code?: number; details?: string }) => of({ error: { code: error.code, details: error.details } })),
+      map((order) => ({
+        ...order,
+        checked: this.audit.check(order.id),
+        untouched: metadata.get('traceparent').length === 0,
+      })),
+      catchError((error: { code?: number; details?: string }) =>
+        of({ error: { code: error.code, details: error.details } }),
+      ),
     );
   }
 }
@@ -196,7 +236,12 @@ describe('microservices over gRPC', () => {
     expect(server.kind).toBe(SpanKind.SERVER);
     expect(traceId(server)).toBe(traceId(http));
     expect(parentId(server)).toBe(spanId(client));
-    expect(server.attributes).toMatchObject({ 'rpc.system': 'grpc', 'rpc.service': 'orders.OrdersService', 'rpc.method': 'FindOne', 'rpc.grpc.status_code': 0 });
+    expect(server.attributes).toMatchObject({
+      'rpc.system': 'grpc',
+      'rpc.service': 'orders.OrdersService',
+      'rpc.method': 'FindOne',
+      'rpc.grpc.status_code': 0,
+    });
     expect(server.resource.attributes['service.name']).toBe('orders-worker');
     const load = only(handled, 'OrdersLedger.load');
     expect(parentId(load)).toBe(spanId(server));
@@ -230,7 +275,10 @@ describe('microservices over gRPC', () => {
     expect(res.body).toEqual({ error: { code: status.NOT_FOUND, details: 'no order 404' } });
     const server = only(await back(named(method('FindOne'))), method('FindOne'));
     expect(server.status).toEqual({ code: SpanStatusCode.ERROR, message: 'no order 404' });
-    expect(server.attributes).toMatchObject({ 'rpc.grpc.status_code': status.NOT_FOUND, 'error.type': String(status.NOT_FOUND) });
+    expect(server.attributes).toMatchObject({
+      'rpc.grpc.status_code': status.NOT_FOUND,
+      'error.type': String(status.NOT_FOUND),
+    });
     expect(server.events.find((e) => e.name === 'exception')?.attributes?.['exception.message']).toBe('no order 404');
     const client = only(await front(named(method('FindOne'))), method('FindOne'));
     expect(client.status.code).toBe(SpanStatusCode.ERROR);
@@ -255,7 +303,8 @@ describe('microservices over gRPC', () => {
     expect(res.body.map((o: Order) => o.total)).toEqual([0, 10, 20, 30]);
     const handled = await back(countOf('OrdersLedger.price', 4));
     const server = only(handled, method('ListOrders'));
-    for (const price of handled.filter((s) => s.name === 'OrdersLedger.price')) expect(parentId(price)).toBe(spanId(server));
+    for (const price of handled.filter((s) => s.name === 'OrdersLedger.price'))
+      expect(parentId(price)).toBe(spanId(server));
     expect(hrMs(server.duration)).toBeGreaterThanOrEqual(8);
     const client = only(await front(named(method('ListOrders'))), method('ListOrders'));
     expect(parentId(server)).toBe(spanId(client));
@@ -292,7 +341,8 @@ describe('microservices over gRPC', () => {
     try {
       expect((await request(gateway.getHttpServer()).get('/orders/3')).body).toMatchObject({ id: 3, total: 30 });
       expect((await request(gateway.getHttpServer()).get('/orders/list/2')).body).toHaveLength(2);
-      const said = (runtime: TracingRuntime, what: string) => (runtime.logger.warn as jest.Mock).mock.calls.filter((c) => String(c[0]).includes(what));
+      const said = (runtime: TracingRuntime, what: string) =>
+        (runtime.logger.warn as jest.Mock).mock.calls.filter((c) => String(c[0]).includes(what));
       expect(said(runtimes[0]!, 'gRPC client span')).toHaveLength(1);
       expect(said(runtimes[1]!, 'gRPC server span')).toHaveLength(1);
     } finally {

@@ -1,6 +1,15 @@
 import 'reflect-metadata';
 import { Controller, Get, Inject, Param, ParseIntPipe, type INestApplication, type OnModuleInit } from '@nestjs/common';
-import { ClientsModule, GrpcMethod, MessagePattern, Transport, type ClientGrpc, type ClientProxy, type GrpcOptions, type TcpOptions } from '@nestjs/microservices';
+import {
+  ClientsModule,
+  GrpcMethod,
+  MessagePattern,
+  Transport,
+  type ClientGrpc,
+  type ClientProxy,
+  type GrpcOptions,
+  type TcpOptions,
+} from '@nestjs/microservices';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { SpanKind } from '@opentelemetry/api';
@@ -29,7 +38,10 @@ describe('hybrid app: microservices started before the HTTP app initialises', ()
   beforeAll(async () => {
     const tcpAddress = { host: '127.0.0.1', port: await freePort() };
     const tcp: TcpOptions = { transport: Transport.TCP, options: tcpAddress };
-    const grpc: GrpcOptions = { transport: Transport.GRPC, options: { package: 'orders', protoPath, url: `127.0.0.1:${await freePort()}` } };
+    const grpc: GrpcOptions = {
+      transport: Transport.GRPC,
+      options: { package: 'orders', protoPath, url: `127.0.0.1:${await freePort()}` },
+    };
 
     @Controller('hybrid')
     class Hybrid implements OnModuleInit {

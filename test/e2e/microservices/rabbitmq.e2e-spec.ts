@@ -11,8 +11,14 @@ const queueOptions = { durable: false, autoDelete: true };
 await describeWithBroker(BROKERS.rabbitmq, 'microservices over RabbitMQ', () => {
   defineTransportTests({
     system: 'rabbitmq',
-    serverOptions: (prefix): MicroserviceOptions => ({ transport: Transport.RMQ, options: { urls, queue: queueOf(prefix), queueOptions } }),
-    clientOptions: (_worker, prefix): ClientOptions => ({ transport: Transport.RMQ, options: { urls, queue: queueOf(prefix), queueOptions } }),
+    serverOptions: (prefix): MicroserviceOptions => ({
+      transport: Transport.RMQ,
+      options: { urls, queue: queueOf(prefix), queueOptions },
+    }),
+    clientOptions: (_worker, prefix): ClientOptions => ({
+      transport: Transport.RMQ,
+      options: { urls, queue: queueOf(prefix), queueOptions },
+    }),
     destination: (_pattern, prefix) => queueOf(prefix),
     clientAttributes: { 'server.address': host, 'server.port': port },
     carrierVisible: true,

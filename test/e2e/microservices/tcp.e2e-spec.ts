@@ -1,17 +1,35 @@
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import { Controller, type INestApplication, type INestMicroservice } from '@nestjs/common';
-import { ClientsModule, Ctx, MessagePattern, Payload, Transport, type ClientOptions, type ClientProxy } from '@nestjs/microservices';
+import {
+  ClientsModule,
+  Ctx,
+  MessagePattern,
+  Payload,
+  Transport,
+  type ClientOptions,
+  type ClientProxy,
+} from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { SpanKind } from '@opentelemetry/api';
 import type { AddressInfo, Server } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import { TracingModule } from '../../../lib/index.js';
 import { InMemorySpanExporter, parentId, spanId, traceId } from '../../support/memory-tracing.js';
-import { carrierOf, defineTransportTests, freshSpans, named, only, waitForSpans } from '../../support/microservices-harness.js';
+import {
+  carrierOf,
+  defineTransportTests,
+  freshSpans,
+  named,
+  only,
+  waitForSpans,
+} from '../../support/microservices-harness.js';
 
 const portOf = (worker: INestMicroservice): number => (worker.unwrap<Server>().address() as AddressInfo).port;
-const tcpClient = (worker: INestMicroservice): ClientOptions => ({ transport: Transport.TCP, options: { host: '127.0.0.1', port: portOf(worker) } });
+const tcpClient = (worker: INestMicroservice): ClientOptions => ({
+  transport: Transport.TCP,
+  options: { host: '127.0.0.1', port: portOf(worker) },
+});
 
 describe('microservices over TCP', () => {
   defineTransportTests({
@@ -44,10 +62,19 @@ describe('TCP envelope details', () => {
       imports: [TracingModule.forRoot({ serviceName: 'calculator', exporter: workerExporter })],
       controllers: [Calculator],
     }).compile();
-    worker = workerModule.createNestMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port: 0 }, logger: false });
+    worker = workerModule.createNestMicroservice({
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port: 0 },
+      logger: false,
+    });
     await worker.listen();
     const clientModule = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'caller', exporter: clientExporter }), ClientsModule.register([{ name: 'CALC', transport: Transport.TCP, options: { host: '127.0.0.1', port: portOf(worker) } }])],
+      imports: [
+        TracingModule.forRoot({ serviceName: 'caller', exporter: clientExporter }),
+        ClientsModule.register([
+          { name: 'CALC', transport: Transport.TCP, options: { host: '127.0.0.1', port: portOf(worker) } },
+        ]),
+      ],
     }).compile();
     app = clientModule.createNestApplication({ logger: false });
     await app.init();
@@ -63,7 +90,9 @@ describe('TCP envelope details', () => {
       packet.metadata = { ...packet.metadata, tenant: 'acme' };
     });
     client.setOnDispatchHook(hook);
-    const reply = await lastValueFrom(client.send<{ sum: number; metadata: Record<string, string> }>({ cmd: 'sum' }, [1, 2, 3]));
+    const reply = await lastValueFrom(
+      client.send<{ sum: number; metadata: Record<string, string> }>({ cmd: 'sum' }, [1, 2, 3]),
+    );
     expect(hook).toHaveBeenCalledTimes(1);
     expect(reply.sum).toBe(6);
     expect(reply.metadata.tenant).toBe('acme');
@@ -81,7 +110,10 @@ describe('TCP envelope details', () => {
     const sent = only(await waitForSpans(app, clientExporter, named('send {"cmd":"sum"}')), 'send {"cmd":"sum"}');
     expect(sent.kind).toBe(SpanKind.CLIENT);
     expect(sent.attributes['messaging.destination.name']).toBe('{"cmd":"sum"}');
-    const processed = only(await waitForSpans(worker, workerExporter, named('process {"cmd":"sum"}')), 'process {"cmd":"sum"}');
+    const processed = only(
+      await waitForSpans(worker, workerExporter, named('process {"cmd":"sum"}')),
+      'process {"cmd":"sum"}',
+    );
     expect(parentId(processed)).toBe(spanId(sent));
     expect(processed.attributes['messaging.destination.name']).toBe('{"cmd":"sum"}');
   });

@@ -19,7 +19,9 @@ const TIMINGS = {
 
 /** A collector that fails the way `outage` says, and can come back healthy. */
 async function failingCollector(outage: Outage) {
-  const receiver = await startOtlpReceiver({ mode: outage === 'refusing' ? 'ok' : outage === 'error500' ? 'error500' : 'hang' });
+  const receiver = await startOtlpReceiver({
+    mode: outage === 'refusing' ? 'ok' : outage === 'error500' ? 'error500' : 'hang',
+  });
   const front = outage === 'refusing' ? await SwitchablePort.reserve() : undefined;
   return {
     receiver,
@@ -101,7 +103,13 @@ describe.each<Outage>(['refusing', 'error500', 'hanging'])('collector %s', (outa
   it('closes within shutdownTimeoutMs while the collector is down, even when an export may take longer, logging the drop count once', async () => {
     // an export may take 5 s (the OTLP exporter retries a refused connection meanwhile); close may take 1 s
     const shutdownTimeoutMs = 1000;
-    t = await startApp({ exporter: 'otlp', otlp: { url: collector.url }, ...TIMINGS, batch: { ...TIMINGS.batch, exportTimeoutMillis: 5000 }, shutdownTimeoutMs });
+    t = await startApp({
+      exporter: 'otlp',
+      otlp: { url: collector.url },
+      ...TIMINGS,
+      batch: { ...TIMINGS.batch, exportTimeoutMillis: 5000 },
+      shutdownTimeoutMs,
+    });
     const app = t;
     await hit(app.url, 40);
     await sleep(100); // the first batches are out: close finds exports under way and spans queued

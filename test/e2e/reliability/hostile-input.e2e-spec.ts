@@ -18,7 +18,10 @@ class BaggageController {
     const entries = propagation.getBaggage(context.active())?.getAllEntries() ?? [];
     return {
       count: entries.length,
-      chars: entries.reduce((sum, [key, entry]) => sum + key.length + entry.value.length + (entry.metadata?.toString().length ?? 0), 0),
+      chars: entries.reduce(
+        (sum, [key, entry]) => sum + key.length + entry.value.length + (entry.metadata?.toString().length ?? 0),
+        0,
+      ),
       longest: Math.max(0, ...entries.map(([, entry]) => entry.value.length)),
     };
   }
@@ -29,7 +32,11 @@ const VALID_SPAN = '00f067aa0ba902b7';
 const KB10 = 'x'.repeat(10 * 1024);
 
 /** Raw http.request: fetch and supertest refuse some of these header values. */
-function get(url: string, path: string, headers: Record<string, string | string[]>): Promise<{ status: number; body: string }> {
+function get(
+  url: string,
+  path: string,
+  headers: Record<string, string | string[]>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${url}${path}`, { headers }, (res) => {
       let body = '';
@@ -59,7 +66,8 @@ describe.each(PLATFORMS)('hostile propagation headers on %s', (platform) => {
   let app: INestApplication;
   let url: string;
   const exporter = new InMemorySpanExporter();
-  const serverSpans = async () => (await exportedSpans(app, exporter)).filter((s) => s.attributes['url.path'] === '/baggage');
+  const serverSpans = async () =>
+    (await exportedSpans(app, exporter)).filter((s) => s.attributes['url.path'] === '/baggage');
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
@@ -115,7 +123,9 @@ describe.each(PLATFORMS)('hostile propagation headers on %s', (platform) => {
       const seen = JSON.parse(res.body) as { count: number; chars: number; longest: number };
       expect({ name, ok: seen.count <= 180 && seen.chars <= 8192 && seen.longest <= 4096 }).toEqual({ name, ok: true });
     }
-    const many = JSON.parse((await get(url, '/baggage', { baggage: cases['many entries']! })).body) as { count: number };
+    const many = JSON.parse((await get(url, '/baggage', { baggage: cases['many entries']! })).body) as {
+      count: number;
+    };
     expect(many.count).toBe(180);
   });
 

@@ -94,7 +94,7 @@ it('an exporter that never calls back is given at most MAX_IN_FLIGHT batches, ho
     shutdownTimeoutMs: 500,
   });
   const traffic = async (ms: number): Promise<void> => {
-    for (const end = Date.now() + ms; Date.now() < end; ) {
+    for (const end = Date.now() + ms; Date.now() < end;) {
       await hit(t.url, 5);
       await sleep(20);
     }

@@ -64,7 +64,11 @@ export interface ReliabilityApp {
 
 export async function startApp(
   options: TracingModuleOptions,
-  extra: { controllers?: Array<new (...args: any[]) => unknown>; providers?: Array<new (...args: any[]) => unknown>; platform?: Platform } = {},
+  extra: {
+    controllers?: Array<new (...args: any[]) => unknown>;
+    providers?: Array<new (...args: any[]) => unknown>;
+    platform?: Platform;
+  } = {},
 ): Promise<ReliabilityApp> {
   @Module({
     // the tests' own fetch() calls run in this process: keep them out of the span counts
@@ -76,7 +80,10 @@ export async function startApp(
 
   const logs = new CapturedLogs();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication(extra.platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: logs });
+  const app = moduleRef.createNestApplication(
+    extra.platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(),
+    { logger: logs },
+  );
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const runtime = app.get(TracingRuntime);
@@ -84,7 +91,12 @@ export async function startApp(
 }
 
 /** GET url/path n times, `parallel` at once; returns each request's status and latency. */
-export async function hit(url: string, n: number, parallel = 10, path = '/ping'): Promise<Array<{ status: number; ms: number }>> {
+export async function hit(
+  url: string,
+  n: number,
+  parallel = 10,
+  path = '/ping',
+): Promise<Array<{ status: number; ms: number }>> {
   const results: Array<{ status: number; ms: number }> = [];
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -114,7 +126,9 @@ export class SwitchablePort {
   static async reserve(): Promise<SwitchablePort> {
     const p = new SwitchablePort();
     const probe = createServer();
-    p.port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+    p.port = await new Promise<number>((resolve) =>
+      probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)),
+    );
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     return p;
   }

@@ -13,14 +13,28 @@ import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receive
 import { baseUrl, listen, PLATFORMS } from '../../support/platforms.js';
 import type { ReceivedSpan } from '../../support/received-span.js';
 
-const SECRETS = ['Bearer sekret-bearer', 'sid=sekret-cookie', 'sekret-api-key', 'sekret-password', 'sekret-token', 'sekret-body', 'sekret-email', 'sekret-set-cookie', 'sekret-internal'];
+const SECRETS = [
+  'Bearer sekret-bearer',
+  'sid=sekret-cookie',
+  'sekret-api-key',
+  'sekret-password',
+  'sekret-token',
+  'sekret-body',
+  'sekret-email',
+  'sekret-set-cookie',
+  'sekret-internal',
+];
 
 @Injectable()
 class AccountService {
   constructor(private readonly traces: TraceService) {}
 
   @Trace()
-  login(@SpanAttr('user.name') user: string, @SpanAttr('user.password') password: string, @SpanAttr('customer.email') email: string): boolean {
+  login(
+    @SpanAttr('user.name') user: string,
+    @SpanAttr('user.password') password: string,
+    @SpanAttr('customer.email') email: string,
+  ): boolean {
     this.traces.setAttribute('session.token', 'sekret-token');
     this.traces.setAttributes({ 'auth.api_key': 'sekret-api-key', 'app.ok': 'visible' });
     this.traces.addEvent('login', { 'db.secret': 'sekret-password', 'event.ok': 'visible' });
@@ -45,10 +59,14 @@ class AccountController {
 
 function post(url: string, headers: Record<string, string>, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = httpRequest(
+      `${url}/login`,
+      { method: 'POST', headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -66,7 +84,11 @@ const HEADERS = {
 };
 const BODY = JSON.stringify({ user: 'ada', password: 'sekret-password', email: 'sekret-email', note: 'sekret-body' });
 
-async function start(platform: (typeof PLATFORMS)[number], receiver: OtlpReceiver, captureHeaders?: { request?: string[]; response?: string[] }): Promise<INestApplication> {
+async function start(
+  platform: (typeof PLATFORMS)[number],
+  receiver: OtlpReceiver,
+  captureHeaders?: { request?: string[]; response?: string[] },
+): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       TracingModule.forRoot({

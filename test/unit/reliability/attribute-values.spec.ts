@@ -33,16 +33,42 @@ function hostileValues(): Record<string, unknown> {
     'typed array': new Float64Array(1000),
     date: new Date(0),
     'invalid date': new Date(NaN),
-    'throwing getter': { ok: 1, get bad() { throw new Error('getter'); } },
-    'throwing toJSON': { toJSON() { throw new Error('toJSON'); } },
+    'throwing getter': {
+      ok: 1,
+      get bad() {
+        throw new Error('getter');
+      },
+    },
+    'throwing toJSON': {
+      toJSON() {
+        throw new Error('toJSON');
+      },
+    },
     'revoked proxy': revoked,
-    'throwing proxy': new Proxy({}, { ownKeys() { throw new Error('ownKeys'); }, get() { throw new Error('get'); } }),
+    'throwing proxy': new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('ownKeys');
+        },
+        get() {
+          throw new Error('get');
+        },
+      },
+    ),
     'null prototype': Object.assign(Object.create(null) as object, { a: 1 }),
     'deep nesting': root,
     'map and set': { m: new Map([[1, 2]]), s: new Set([1]) },
     'mixed array': [1, 'two', { three: 3 }, [4n]],
     'nested bigint and buffer': { n: 1n, b: Buffer.from('abc'), sym: Symbol('x'), f() {} },
-    'throwing toString': { toString() { throw new Error('toString'); }, valueOf() { throw new Error('valueOf'); } },
+    'throwing toString': {
+      toString() {
+        throw new Error('toString');
+      },
+      valueOf() {
+        throw new Error('valueOf');
+      },
+    },
   };
 }
 
@@ -71,19 +97,49 @@ describe('toAttributeValue', () => {
   });
 
   it('spoils only the value whose getter or toJSON throws', () => {
-    expect(toAttributeValue({ ok: 1, get bad() { throw new Error('no'); }, after: 2 }, 1000)).toBe('{"ok":1,"bad":"[unserializable]","after":2}');
-    expect(toAttributeValue({ inner: { toJSON() { throw new Error('no'); } } }, 1000)).toBe('{"inner":"[unserializable]"}');
+    expect(
+      toAttributeValue(
+        {
+          ok: 1,
+          get bad() {
+            throw new Error('no');
+          },
+          after: 2,
+        },
+        1000,
+      ),
+    ).toBe('{"ok":1,"bad":"[unserializable]","after":2}');
+    expect(
+      toAttributeValue(
+        {
+          inner: {
+            toJSON() {
+              throw new Error('no');
+            },
+          },
+        },
+        1000,
+      ),
+    ).toBe('{"inner":"[unserializable]"}');
   });
 
   it('cuts arrays where their items add up to the limit', () => {
     expect(toAttributeValue(['aaaa', 'bbbb', 'cccc'], 10)).toEqual(['aaaa', 'bbbb', 'cc']);
-    expect((toAttributeValue(Array.from({ length: 1000 }, () => 7), 10) as number[]).length).toBe(10);
+    expect(
+      (
+        toAttributeValue(
+          Array.from({ length: 1000 }, () => 7),
+          10,
+        ) as number[]
+      ).length,
+    ).toBe(10);
   });
 
   it('writes JSON within the budget: a huge object is not walked past the limit', () => {
     let reads = 0;
     const wide: Record<string, number> = {};
-    for (let i = 0; i < 20_000; i++) Object.defineProperty(wide, `k${i}`, { enumerable: true, get: () => (reads++, i) });
+    for (let i = 0; i < 20_000; i++)
+      Object.defineProperty(wide, `k${i}`, { enumerable: true, get: () => (reads++, i) });
     const value = toAttributeValue(wide, LIMIT) as string;
     expect(value.length).toBe(LIMIT);
     expect(reads).toBeLessThan(LIMIT);
@@ -100,7 +156,10 @@ describe('hostile values through @SpanAttr and TraceService', () => {
     constructor(private readonly traces = new TraceService()) {}
 
     @Trace()
-    take(@SpanAttr('arg.value') value: unknown, @SpanAttr('arg.mapped', (v: unknown) => (v as { boom: unknown }).boom) mapped: unknown): string {
+    take(
+      @SpanAttr('arg.value') value: unknown,
+      @SpanAttr('arg.mapped', (v: unknown) => (v as { boom: unknown }).boom) mapped: unknown,
+    ): string {
       return typeof value + typeof mapped;
     }
 
@@ -126,22 +185,42 @@ describe('hostile values through @SpanAttr and TraceService', () => {
     const service = new Service();
     for (const value of Object.values(hostileValues())) {
       expect(() => service.take(value, value)).not.toThrow();
-      expect(() => service.take(value, { get boom() { throw new Error('map'); } })).not.toThrow();
+      expect(() =>
+        service.take(value, {
+          get boom() {
+            throw new Error('map');
+          },
+        }),
+      ).not.toThrow();
     }
     const hostile = hostileValues();
-    const throwingKeys = new Proxy(hostile, { ownKeys() { throw new Error('ownKeys'); } });
+    const throwingKeys = new Proxy(hostile, {
+      ownKeys() {
+        throw new Error('ownKeys');
+      },
+    });
     expect(service.record(hostile)).toBe(1);
     expect(service.recordAll(throwingKeys)).toBe(1);
     const spans = await t.spans();
     expect(spans.length).toBe(2 * Object.keys(hostile).length + 2);
     for (const span of spans) {
       for (const value of Object.values(span.attributes)) expect(sizeOf(value)).toBeLessThanOrEqual(LIMIT + 16);
-      for (const event of span.events) for (const value of Object.values(event.attributes ?? {})) expect(sizeOf(value)).toBeLessThanOrEqual(LIMIT + 16);
+      for (const event of span.events)
+        for (const value of Object.values(event.attributes ?? {}))
+          expect(sizeOf(value)).toBeLessThanOrEqual(LIMIT + 16);
     }
   });
 
   it('a getter that throws costs only its own key', async () => {
-    expect(new Service().recordAll({ before: 1, get bad(): never { throw new Error('getter'); }, after: 2 })).toBe(1);
+    expect(
+      new Service().recordAll({
+        before: 1,
+        get bad(): never {
+          throw new Error('getter');
+        },
+        after: 2,
+      }),
+    ).toBe(1);
     const [span] = await t.spans();
     expect(span!.attributes).toMatchObject({ before: 1, after: 2 });
     expect(span!.attributes).not.toHaveProperty('bad');
