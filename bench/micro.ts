@@ -31,9 +31,9 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { of, type Observable } from 'rxjs';
 import { SpanAttr, Trace } from '../lib/index.js';
-import { handleTracedRequest } from '../lib/http/server-span.js';
-import { resolveOptions } from '../lib/resolve-options.js';
-import { addRunning, removeRunning, withRuntime } from '../lib/runtime/active-runtime.js';
+import { handleTracedRequest } from '../lib/instrumentations/http-server/server-span.js';
+import { resolveOptions } from '../lib/options/resolve-options.js';
+import { withRuntime } from '../lib/runtime/active-runtime.js';
 import { TracingRuntime } from '../lib/runtime/tracing-runtime.js';
 import { BATCH } from './batch-settings.js';
 import { pairedDiff, pairedRatio, roundOrder, summarize, type Summary } from './stats.js';
@@ -596,8 +596,8 @@ async function timeCase(
   const wallStart = process.hrtime.bigint();
   const cpuBudget = ms * 1000;
   const wallBudget = BigInt(Math.round(ms * 8e6));
-  let cpu = 0;
-  let wall = 0n;
+  let cpu: number;
+  let wall: bigint;
   do {
     const pending = context.with(c.ctx, c.run, undefined, batch);
     if (pending) await pending;
@@ -652,8 +652,6 @@ export async function runMicro(options: MicroOptions): Promise<MicroReport> {
   const unsampled = await TracingRuntime.start(
     resolveOptions({ serviceName: 'bench-micro', exporter: new DiscardingExporter(), sampleRatio: 0 }),
   );
-  addRunning(unsampled);
-  addRunning(sampled);
   const all = cases(sampled, unsampled).filter((c) => !options.groups || options.groups.includes(c.group));
   try {
     // warm up every case (JIT), then size batches to ~4 ms
@@ -724,8 +722,6 @@ export async function runMicro(options: MicroOptions): Promise<MicroReport> {
       floor,
     };
   } finally {
-    removeRunning(sampled);
-    removeRunning(unsampled);
     await sampled.shutdown();
     await unsampled.shutdown();
     if (blackhole === 42) log(''); // keep results observable

@@ -1,12 +1,24 @@
 export { TracingModule } from './tracing.module.js';
+export { getTracingOptionsToken, TRACING_OPTIONS } from './tracing.constants.js';
 export { Trace } from './decorators/trace.decorator.js';
 export { SpanAttr } from './decorators/span-attr.decorator.js';
-export type { TraceOptions } from './decorators/span-spec.js';
+export type { TraceOptions } from './engine/span-spec.js';
 export { TraceService } from './trace.service.js';
-export type { ExportStats } from './exporters/guarded-exporter.js';
-export { JaegerFileExporter } from './exporters/jaeger-file.exporter.js';
+export type { ExportStats } from './export/guarded-exporter.js';
+export { JaegerFileExporter } from './export/jaeger-file.exporter.js';
+export type {
+  JaegerLog,
+  JaegerProcess,
+  JaegerReference,
+  JaegerSpan,
+  JaegerTag,
+  JaegerTrace,
+} from './export/jaeger-json.js';
+export type { ResolvedOptions as ResolvedTracingOptions } from './options/resolve-options.js';
 export type {
   BatchOptions,
+  CaptureHeadersOptions,
+  ExportBackoffOptions,
   ExporterName,
   ExporterOption,
   FileExporterOptions,
@@ -16,4 +28,4 @@ export type {
   TracingModuleAsyncOptions,
   TracingModuleOptions,
   TracingOptionsFactory,
-} from './tracing-options.interface.js';
+} from './options/tracing-options.interface.js';

@@ -1,15 +1,16 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { context, INVALID_SPAN_CONTEXT, trace, type Span, type SpanOptions } from '@opentelemetry/api';
 import { safeAttributes, setSafeAttribute } from './attributes/set-safe-attribute.js';
-import { namedSpanSpec } from './decorators/span-spec.js';
-import { tracedCall } from './decorators/traced-call.js';
-import type { ExportStats } from './exporters/guarded-exporter.js';
+import { namedSpanSpec } from './engine/span-spec.js';
+import { tracedCall } from './engine/traced-call.js';
+import type { ExportStats } from './export/guarded-exporter.js';
 import { runtimeOf } from './runtime/active-runtime.js';
 import { TracingRuntime } from './runtime/tracing-runtime.js';
 
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+/** tracedCall takes the traced method's `arguments`; startActiveSpan's function gets none. */
 const NO_ARGS = (function (): IArguments {
-  // eslint-disable-next-line prefer-rest-params
+  // eslint-disable-next-line prefer-rest-params -- an empty `arguments` object is the point
   return arguments;
 })();
 
@@ -24,6 +25,15 @@ export class TraceService {
    */
   exportStats(): ExportStats[] {
     return (this.runtime ?? runtimeOf(context.active())).exportStats();
+  }
+
+  /**
+   * Exports every span that has ended so far and waits until the exporters have answered
+   * (each export bounded by `batch.exportTimeoutMillis`); for tests, scripts and
+   * serverless handlers that must not lose spans before they return.
+   */
+  async forceFlush(): Promise<void> {
+    await (this.runtime ?? runtimeOf(context.active())).forceFlush();
   }
 
   /** The active span, if any. */

@@ -1,44 +1,52 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
-import type { Server } from 'node:http';
-import { instrumentFastifyRoutes, instrumentHttpServer } from './http/http-server-instrumentation.js';
-import { instrumentAxios, isHttpService } from './http/outgoing/axios-tracing.js';
-import { acquireOutgoingHttpTracing } from './http/outgoing/outgoing-http.js';
-import { instrumentMicroservices } from './microservices/instrument.js';
-import { removeRunning } from './runtime/active-runtime.js';
+import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { INSTRUMENTATIONS } from './instrumentations/index.js';
+import type { InstrumentedApp } from './instrumentations/instrumentation.js';
+import type { ResolvedOptions } from './options/resolve-options.js';
 import { TracingRuntime } from './runtime/tracing-runtime.js';
+import { TRACING_OPTIONS } from './tracing.constants.js';
 
-/** Connects the runtime to the app: server spans once the HTTP server exists, flush on close. */
+/** Enables the instrumentations once the app's modules exist; undoes them and flushes every span on close. */
 @Injectable()
 export class TracingLifecycle implements OnModuleInit, OnApplicationShutdown {
-  private releaseOutgoing?: () => void;
+  private readonly undo: Array<() => void> = [];
 
   constructor(
     private readonly runtime: TracingRuntime,
-    private readonly adapterHost: HttpAdapterHost,
+    @Inject(TRACING_OPTIONS) private readonly options: ResolvedOptions,
     private readonly discovery: DiscoveryService,
+    private readonly modules: ModulesContainer,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   onModuleInit(): void {
-    const { options } = this.runtime;
-    if (!options.enabled) return;
-    if (options.traceOutgoingHttp) {
-      this.releaseOutgoing = acquireOutgoingHttpTracing();
-      for (const { instance } of this.discovery.getProviders())
-        if (isHttpService(instance)) instrumentAxios(instance.axiosRef);
+    if (!this.options.enabled) return;
+    const app: InstrumentedApp = {
+      runtime: this.runtime,
+      options: this.options,
+      discovery: this.discovery,
+      modules: this.modules,
+      httpAdapter: this.adapterHost?.httpAdapter,
+    };
+    for (const instrumentation of INSTRUMENTATIONS) {
+      if (!instrumentation.isEnabled(this.options)) continue;
+      try {
+        const undo = instrumentation.enable(app);
+        if (undo) this.undo.push(undo);
+      } catch (error) {
+        this.runtime.report(`enabling the ${instrumentation.name} instrumentation`, error);
+      }
     }
-    instrumentMicroservices(this.discovery, this.runtime);
-    const adapter = this.adapterHost?.httpAdapter;
-    if (!adapter) return;
-    const server = adapter.getHttpServer() as Server | undefined;
-    if (server) instrumentHttpServer(server, this.runtime);
-    if (adapter.getType() === 'fastify') instrumentFastifyRoutes(adapter.getInstance());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.releaseOutgoing?.();
-    this.releaseOutgoing = undefined;
-    removeRunning(this.runtime);
+    for (const undo of this.undo.splice(0).reverse()) {
+      try {
+        undo();
+      } catch (error) {
+        this.runtime.report('removing an instrumentation', error);
+      }
+    }
     await this.runtime.shutdown();
   }
 }

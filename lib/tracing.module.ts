@@ -1,29 +1,33 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { resolveOptions } from './resolve-options.js';
-import { addRunning } from './runtime/active-runtime.js';
-import { TracingRuntime } from './runtime/tracing-runtime.js';
-import { TraceService } from './trace.service.js';
-import { TracingLifecycle } from './tracing.lifecycle.js';
-import { TRACING_MODULE_OPTIONS } from './tracing.constants.js';
+import { resolveOptions, type ResolvedOptions } from './options/resolve-options.js';
 import type {
   TracingModuleAsyncOptions,
   TracingModuleOptions,
   TracingOptionsFactory,
-} from './tracing-options.interface.js';
+} from './options/tracing-options.interface.js';
+import { TracingRuntime } from './runtime/tracing-runtime.js';
+import { TraceService } from './trace.service.js';
+import { TRACING_MODULE_OPTIONS, TRACING_OPTIONS } from './tracing.constants.js';
+import { TracingLifecycle } from './tracing.lifecycle.js';
 
-const runtimeProvider: Provider = {
-  provide: TracingRuntime,
-  inject: [TRACING_MODULE_OPTIONS],
-  // Options are checked and defaulted once here, so bad configuration stops the app at startup.
-  useFactory: async (options: TracingModuleOptions) => {
-    const runtime = await TracingRuntime.start(resolveOptions(options));
-    addRunning(runtime);
-    return runtime;
+const coreProviders: Provider[] = [
+  {
+    provide: TRACING_OPTIONS,
+    inject: [TRACING_MODULE_OPTIONS],
+    // Checked and defaulted once, here, so bad configuration stops the app at startup.
+    useFactory: (options: TracingModuleOptions) => resolveOptions(options),
   },
-};
+  {
+    provide: TracingRuntime,
+    inject: [TRACING_OPTIONS],
+    useFactory: (options: ResolvedOptions) => TracingRuntime.start(options),
+  },
+  TraceService,
+  TracingLifecycle,
+];
 
-const exported = [TraceService];
+const exported = [TraceService, TRACING_OPTIONS];
 
 @Module({})
 export class TracingModule {
@@ -32,12 +36,7 @@ export class TracingModule {
       module: TracingModule,
       global: true,
       imports: [DiscoveryModule],
-      providers: [
-        { provide: TRACING_MODULE_OPTIONS, useValue: options },
-        runtimeProvider,
-        TraceService,
-        TracingLifecycle,
-      ],
+      providers: [{ provide: TRACING_MODULE_OPTIONS, useValue: options }, ...coreProviders],
       exports: exported,
     };
   }
@@ -47,7 +46,7 @@ export class TracingModule {
       module: TracingModule,
       global: true,
       imports: [DiscoveryModule, ...(options.imports ?? [])],
-      providers: [...asyncOptionsProviders(options), runtimeProvider, TraceService, TracingLifecycle],
+      providers: [...asyncOptionsProviders(options), ...coreProviders],
       exports: exported,
     };
   }
@@ -55,7 +54,9 @@ export class TracingModule {
 
 function asyncOptionsProviders(options: TracingModuleAsyncOptions): Provider[] {
   if (options.useFactory) {
-    return [{ provide: TRACING_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
+    // Nest calls the factory with the providers listed in `inject`, which is what its parameters declare.
+    const useFactory = options.useFactory as (...args: unknown[]) => TracingModuleOptions;
+    return [{ provide: TRACING_MODULE_OPTIONS, useFactory, inject: options.inject ?? [] }];
   }
   const factoryClass = options.useClass ?? options.useExisting;
   if (!factoryClass) {

@@ -1,9 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../lib/cli/main.js';
 import { traffic, type Call } from './traffic.js';
 
 /*
@@ -41,12 +43,11 @@ async function main(): Promise<void> {
   }
   console.log('');
   const width = Math.min(process.stdout.columns ?? 100, 100);
-  const code = await runCli(['render', traceFile, '--width', String(width)], {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    isTTY: Boolean(process.stdout.isTTY),
-    columns: width,
+  // the package's own bin, as `npx nestjs-tracing render` runs it, drawing straight to this terminal
+  const render = spawn(process.execPath, [renderBin(), 'render', traceFile, '--width', String(width)], {
+    stdio: 'inherit',
   });
+  const [code] = (await once(render, 'exit')) as [number | null];
   if (code !== 0) throw new Error('could not render the trace file');
   const shown = relative(process.cwd(), traceFile) || traceFile;
   console.log(`\nTrace file: ${shown}`);
@@ -121,6 +122,13 @@ function freePort(): Promise<number> {
       server.close(() => done(port));
     });
   });
+}
+
+/** The `nestjs-tracing` bin of the package this demo imports (itself, by its own name). */
+function renderBin(): string {
+  const manifest = createRequire(import.meta.url).resolve('nestjs-tracing/package.json');
+  const { bin } = JSON.parse(readFileSync(manifest, 'utf8')) as { bin: Record<string, string> };
+  return resolve(dirname(manifest), bin['nestjs-tracing']!);
 }
 
 main().catch((error: unknown) => {

@@ -5,8 +5,7 @@
  */
 import { appModule, type Order, type Orders } from './app.js';
 import { serve, sinkUrl } from './serve.js';
-import { Trace, TracingModule } from '../../lib/index.js';
-import { TracingRuntime } from '../../lib/runtime/tracing-runtime.js';
+import { Trace, TraceService, TracingModule } from 'nestjs-tracing';
 
 class TracedOrdersService implements Orders {
   @Trace()
@@ -24,5 +23,5 @@ const tracing = TracingModule.forRoot({ serviceName: 'bench', exporter: 'otlp', 
 
 await serve({
   module: appModule(TracedOrdersService, [tracing]),
-  flush: (app) => app.get(TracingRuntime, { strict: false }).forceFlush(),
+  flush: (app) => app.get(TraceService, { strict: false }).forceFlush(),
 });

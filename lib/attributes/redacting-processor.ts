@@ -1,6 +1,6 @@
 import type { AttributeValue, Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { isRedacted, REDACTED } from './redact.js';
+import { REDACTED, type Redactor } from './redact.js';
 
 /** Keeps the value's shape: semconv header attributes are string arrays. */
 export function redacted(value: unknown): AttributeValue {
@@ -14,21 +14,21 @@ export function redacted(value: unknown): AttributeValue {
  * It runs first among the provider's processors, so no exporter sees the original value.
  */
 export class RedactingSpanProcessor implements SpanProcessor {
-  constructor(private readonly patterns: readonly RegExp[]) {}
+  constructor(private readonly redactor: Redactor) {}
 
   onStart(_span: Span, _parentContext: Context): void {}
 
   onEnding(span: Span): void {
-    if (this.patterns.length === 0) return;
+    if (this.redactor.patterns.length === 0) return;
     try {
       for (const key of Object.keys(span.attributes)) {
-        if (isRedacted(key, this.patterns)) span.setAttribute(key, redacted(span.attributes[key]));
+        if (this.redactor.matches(key)) span.setAttribute(key, redacted(span.attributes[key]));
       }
       for (const event of span.events) {
         const attributes = event.attributes as Record<string, unknown> | undefined;
         if (!attributes) continue;
         for (const key of Object.keys(attributes))
-          if (isRedacted(key, this.patterns)) attributes[key] = redacted(attributes[key]);
+          if (this.redactor.matches(key)) attributes[key] = redacted(attributes[key]);
       }
     } catch {
       // a span implementation we do not know: leave it as it is rather than break end()

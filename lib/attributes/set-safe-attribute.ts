@@ -1,6 +1,6 @@
 import type { Attributes, AttributeValue, Span } from '@opentelemetry/api';
-import type { ResolvedOptions } from '../resolve-options.js';
-import { isRedacted, REDACTED } from './redact.js';
+import type { ResolvedOptions } from '../options/resolve-options.js';
+import { REDACTED } from './redact.js';
 import { toAttributeValue } from './to-attribute-value.js';
 
 type Limits = Pick<ResolvedOptions, 'attributeValueLengthLimit' | 'redact'>;
@@ -11,7 +11,7 @@ type Limits = Pick<ResolvedOptions, 'attributeValueLengthLimit' | 'redact'>;
  */
 export function safeAttributeValue(key: string, value: unknown, limits: Limits): AttributeValue | undefined {
   if (typeof key !== 'string' || key === '') return undefined;
-  return isRedacted(key, limits.redact) ? REDACTED : toAttributeValue(value, limits.attributeValueLengthLimit);
+  return limits.redact.matches(key) ? REDACTED : toAttributeValue(value, limits.attributeValueLengthLimit);
 }
 
 export function setSafeAttribute(span: Span, key: string, value: unknown, limits: Limits): void {

@@ -69,7 +69,8 @@ function describeBinary(value: unknown): string | undefined {
 }
 
 /** Thrown to stop writing once the budget is spent. */
-const FULL = Symbol('full');
+/** Thrown to stop writing once the budget is spent; caught below, never escapes. */
+const FULL = new Error('attribute value budget spent');
 
 /**
  * JSON.stringify's output for ordinary data, written until `limit` characters: cycles

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseJaegerDocument } from '../exporters/jaeger-json.js';
+import { parseJaegerDocument } from '../export/jaeger-json.js';
 import { renderWaterfall } from '../render/waterfall.js';
 
 export interface CliIo {
@@ -93,14 +93,16 @@ async function render(args: RenderArgs, io: CliIo): Promise<number> {
     text = await readFile(args.file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `No such file: ${args.file}` : `Cannot read ${args.file}: ${String(error)}`);
+    throw new Error(code === 'ENOENT' ? `No such file: ${args.file}` : `Cannot read ${args.file}: ${String(error)}`, {
+      cause: error,
+    });
   }
   let traces;
   try {
     traces = parseJaegerDocument(JSON.parse(text));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${args.file} is not a Jaeger JSON trace file (${reason}).`);
+    throw new Error(`${args.file} is not a Jaeger JSON trace file (${reason}).`, { cause: error });
   }
   const prefix = args.tracePrefix;
   if (prefix !== undefined) {

@@ -1,7 +1,8 @@
+import type { AnyMethod } from '../engine/method.js';
 import { copyMethodMetadata } from './copy-method-metadata.js';
 import { getSpanAttrParams } from './span-attr.decorator.js';
-import { createSpanSpec, type TraceOptions } from './span-spec.js';
-import { tracedCall } from './traced-call.js';
+import { createSpanSpec, type TraceOptions } from '../engine/span-spec.js';
+import { tracedCall } from '../engine/traced-call.js';
 
 const TRACED = Symbol('nestjs-tracing:traced');
 
@@ -20,18 +21,22 @@ export function Trace(
   const options = typeof nameOrOptions === 'object' && nameOrOptions !== null ? nameOrOptions : maybeOptions;
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (descriptor) return traceMethod(target, key as string | symbol, descriptor, name, options);
-    traceClass(target as Function, name, options);
+    traceClass(target as abstract new (...args: never[]) => unknown, name, options);
   }) as MethodDecorator & ClassDecorator;
 }
 
-function traceClass(constructor: Function, prefix: string | undefined, options: TraceOptions): void {
+function traceClass(
+  constructor: abstract new (...args: never[]) => unknown,
+  prefix: string | undefined,
+  options: TraceOptions,
+): void {
   const prototype = constructor.prototype as object;
   for (const key of Reflect.ownKeys(prototype)) {
     if (key === 'constructor') continue;
     const descriptor = Object.getOwnPropertyDescriptor(prototype, key);
     if (!descriptor || typeof descriptor.value !== 'function') continue;
     const name = prefix === undefined ? undefined : `${prefix}.${String(key)}`;
-    const before = descriptor.value as Function;
+    const before = descriptor.value as AnyMethod;
     traceMethod(prototype, key, descriptor, name, options);
     if (descriptor.value !== before) Object.defineProperty(prototype, key, descriptor);
   }
@@ -44,15 +49,15 @@ function traceMethod(
   name: string | undefined,
   options: TraceOptions,
 ): PropertyDescriptor {
-  const method = descriptor.value as Function & { [TRACED]?: true };
+  const method = descriptor.value as AnyMethod & { [TRACED]?: true };
   if (typeof method !== 'function') throw new Error(`@Trace() can only decorate methods; ${String(key)} is not one`);
   if (method[TRACED]) return descriptor;
   const className = typeof target === 'function' ? target.name : target.constructor.name;
   const spec = createSpanSpec(className, String(key), name, options, getSpanAttrParams(target, key));
   const traced = function (this: unknown) {
-    // eslint-disable-next-line prefer-rest-params
+    // eslint-disable-next-line prefer-rest-params -- passing `arguments` on costs no array per call
     return tracedCall(spec, method, this, arguments);
-  } as unknown as Function & { [TRACED]?: true };
+  } as AnyMethod & { [TRACED]?: true };
   copyMethodMetadata(method, traced);
   Object.defineProperty(traced, TRACED, { value: true });
   descriptor.value = traced;

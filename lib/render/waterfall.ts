@@ -1,4 +1,4 @@
-import type { JaegerSpan, JaegerTrace } from '../exporters/jaeger-json.js';
+import type { JaegerSpan, JaegerTrace } from '../export/jaeger-json.js';
 
 export interface WaterfallOptions {
   /** Columns every line fits in; at least 40. Default 100. */

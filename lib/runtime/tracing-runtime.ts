@@ -8,20 +8,21 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { RedactingSpanProcessor } from '../attributes/redacting-processor.js';
-import { createSpanProcessors } from '../exporters/create-span-processors.js';
-import type { ExportStats, GuardedExporter } from '../exporters/guarded-exporter.js';
-import type { ResolvedOptions } from '../resolve-options.js';
+import { createSpanProcessors } from '../export/create-span-processors.js';
+import type { ExportStats, GuardedExporter } from '../export/guarded-exporter.js';
+import { resolveOptions, type ResolvedOptions } from '../options/resolve-options.js';
 import { TRACER_NAME } from '../tracing.constants.js';
-import { shutdownTimedOut, tracingFault, usingGlobalProvider } from '../tracing.messages.js';
-import { acquireGlobals, hasForeignTracerProvider } from './global-otel.js';
+import { shutdownTimedOut, tracingFault, usingGlobalProvider } from '../options/messages.js';
+import { TracingGlobals } from './tracing-globals.js';
 
 /**
  * One app's tracing: its tracer, its resolved options and, unless a preloaded SDK
- * is in charge, the tracer provider and exporters it owns.
+ * is in charge, the tracer provider and exporters it owns. Started when the module
+ * starts, registered with the process-wide state until it shuts down.
  */
 export class TracingRuntime {
   private readonly reported = new Set<string>();
-  private releaseGlobals?: () => void;
+  private readonly releases: Array<() => void> = [];
 
   constructor(
     readonly tracer: Tracer,
@@ -37,11 +38,10 @@ export class TracingRuntime {
     if (!options.enabled) {
       return new TracingRuntime(trace.getTracerProvider().getTracer('disabled'), options, false, logger);
     }
-    if (hasForeignTracerProvider()) {
+    if (TracingGlobals.hasForeignProvider()) {
       logger.log(usingGlobalProvider());
       const runtime = new TracingRuntime(trace.getTracer(TRACER_NAME), options, false, logger);
-      runtime.releaseGlobals = acquireGlobals();
-      return runtime;
+      return runtime.register();
     }
     const { processors, exporters } = await createSpanProcessors(options, logger);
     const provider = new TracerProvider({
@@ -56,11 +56,27 @@ export class TracingRuntime {
         attributePerLinkCountLimit: options.attributeCountLimit,
       },
       // redaction first, so no exporter sees a value it replaces
-      spanProcessors: [new RedactingSpanProcessor(options.redact), ...processors],
+      spanProcessors: [new RedactingSpanProcessor(options.redact), ...options.spanProcessors, ...processors],
     });
     const runtime = new TracingRuntime(provider.getTracer(TRACER_NAME), options, true, logger, provider, exporters);
-    runtime.releaseGlobals = acquireGlobals(provider);
+    runtime.register();
+    runtime.releases.push(TracingGlobals.registerProvider(provider));
     return runtime;
+  }
+
+  /** What decorators use when no app runs: spans go to the global OpenTelemetry API, if anything. */
+  static apiOnly(): TracingRuntime {
+    TracingGlobals.apiOnlyRuntime ??= new TracingRuntime(
+      trace.getTracer(TRACER_NAME),
+      resolveOptions({ exporter: 'none' }),
+      false,
+    );
+    return TracingGlobals.apiOnlyRuntime;
+  }
+
+  /** True while the runtime holds the process-wide state (between start and shutdown). */
+  get running(): boolean {
+    return this.releases.length > 0;
   }
 
   /** Logs a tracing fault once per place, so a broken span path never floods the log. */
@@ -72,7 +88,8 @@ export class TracingRuntime {
 
   /** Exports every finished span and waits for the exports under way (each bounded by the export timeout). */
   async forceFlush(): Promise<void> {
-    await this.provider?.forceFlush();
+    if (this.provider) await this.provider.forceFlush();
+    else if (this.running) await flushGlobal();
     await Promise.all(this.exporters.map((exporter) => exporter.forceFlush()));
   }
 
@@ -81,11 +98,11 @@ export class TracingRuntime {
     return this.exporters.map((exporter) => exporter.stats());
   }
 
-  /** Flushes every finished span, bounded by shutdownTimeoutMs; never rejects. */
+  /** Flushes every finished span, bounded by shutdownTimeoutMs, and gives back the process-wide state; never rejects. */
   async shutdown(): Promise<void> {
-    const release = this.releaseGlobals;
-    this.releaseGlobals = undefined;
-    if (!release) return;
+    if (!this.running) return;
+    TracingGlobals.remove(this);
+    const releases = this.releases.splice(0);
     const ms = this.options.shutdownTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -101,8 +118,14 @@ export class TracingRuntime {
     } finally {
       clearTimeout(timer);
       for (const exporter of this.exporters) exporter.reportAtShutdown();
-      release();
+      for (const release of releases.reverse()) release();
     }
+  }
+
+  private register(): this {
+    this.releases.push(TracingGlobals.acquireContext());
+    TracingGlobals.add(this);
+    return this;
   }
 }
 

@@ -3,7 +3,7 @@ import { ConflictException, Injectable, NotFoundException, ServiceUnavailableExc
 import { isAxiosError } from 'axios';
 import { ConfigService } from '@nestjs/config';
 import { firstValueFrom } from 'rxjs';
-import { SpanAttr, Trace } from '../../lib/index.js';
+import { SpanAttr, Trace } from 'nestjs-tracing';
 
 export interface StockItem {
   sku: string;

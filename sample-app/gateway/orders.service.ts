@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, map, Observable, reduce, take, timer } from 'rxjs';
-import { SpanAttr, Trace } from '../../lib/index.js';
+import { SpanAttr, Trace } from 'nestjs-tracing';
 import type { CreateOrderDto } from './create-order.dto.js';
 import { InventoryClient } from './inventory.client.js';
 

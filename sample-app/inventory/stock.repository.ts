@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
-import { SpanAttr, Trace } from '../../lib/index.js';
+import { SpanAttr, Trace } from 'nestjs-tracing';
 
 export interface StockItem {
   sku: string;

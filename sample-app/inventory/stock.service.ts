@@ -1,5 +1,5 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { SpanAttr, Trace, TraceService } from '../../lib/index.js';
+import { SpanAttr, Trace, TraceService } from 'nestjs-tracing';
 import { StockRepository, type StockItem } from './stock.repository.js';
 
 @Injectable()

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SpanAttr, Trace } from '../../lib/index.js';
+import { SpanAttr, Trace } from 'nestjs-tracing';
 
 const LIST_PRICES: Record<string, number> = { lamp: 3900, chair: 18900, desk: 45900 };
 

@@ -1,6 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { TracingModule, type ExporterOption, type TracingModuleOptions } from '../../lib/index.js';
+import { TracingModule, type ExporterOption, type TracingModuleOptions } from 'nestjs-tracing';
 
 /** What each service imports: its configuration, and tracing configured from it. */
 export function configAndTracing(serviceName: string): Array<DynamicModule | Promise<DynamicModule>> {

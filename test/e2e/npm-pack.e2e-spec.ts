@@ -137,7 +137,9 @@ describe.each(cases)(
           expect(one('GET /items/fail').status.code).toBe('ERROR');
           expect(spans).toHaveLength(7);
         } catch (error) {
-          throw new Error(`${error instanceof Error ? error.message : String(error)}\nconsumer app stderr:\n${log}`);
+          throw new Error(`${error instanceof Error ? error.message : String(error)}\nconsumer app stderr:\n${log}`, {
+            cause: error,
+          });
         } finally {
           child.kill('SIGKILL');
           await receiver.close();

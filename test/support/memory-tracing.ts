@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { TracingRuntime } from '../../lib/runtime/tracing-runtime.js';
+import { TraceService } from 'nestjs-tracing';
 
 /** Spans an app exported so far: flushes its batch processor first. */
 export async function exportedSpans(app: INestApplication, exporter: InMemorySpanExporter): Promise<ReadableSpan[]> {
-  await app.get(TracingRuntime).forceFlush();
+  await app.get(TraceService).forceFlush();
   return exporter.getFinishedSpans();
 }
 

@@ -1,8 +1,7 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { resolveOptions } from '../../lib/resolve-options.js';
-import { addRunning, removeRunning } from '../../lib/runtime/active-runtime.js';
+import { resolveOptions } from '../../lib/options/resolve-options.js';
 import { TracingRuntime } from '../../lib/runtime/tracing-runtime.js';
-import type { TracingModuleOptions } from '../../lib/tracing-options.interface.js';
+import type { TracingModuleOptions } from '../../lib/options/tracing-options.interface.js';
 
 /** A started runtime without a Nest app, for unit tests of decorators and services. */
 export interface TestRuntime {
@@ -15,7 +14,6 @@ export interface TestRuntime {
 export async function startTestRuntime(options: TracingModuleOptions = {}): Promise<TestRuntime> {
   const exporter = new InMemorySpanExporter();
   const runtime = await TracingRuntime.start(resolveOptions({ serviceName: 'unit', exporter, ...options }));
-  addRunning(runtime);
   return {
     runtime,
     async spans() {
@@ -24,7 +22,6 @@ export async function startTestRuntime(options: TracingModuleOptions = {}): Prom
     },
     reset: () => exporter.reset(),
     async stop() {
-      removeRunning(runtime);
       await runtime.shutdown();
     },
   };

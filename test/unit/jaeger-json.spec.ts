@@ -7,7 +7,7 @@ import {
   toJaegerTraces,
   type JaegerSpan,
   type JaegerTrace,
-} from '../../lib/exporters/jaeger-json.js';
+} from '../../lib/export/jaeger-json.js';
 
 function recorder(attributes: Record<string, string>) {
   const memory = new InMemorySpanExporter();

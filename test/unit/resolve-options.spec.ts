@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Test } from '@nestjs/testing';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { TracingModule, type TracingModuleOptions } from '../../lib/index.js';
-import { resolveOptions } from '../../lib/resolve-options.js';
+import { resolveOptions } from '../../lib/options/resolve-options.js';
 
 describe('options', () => {
   it('applies documented defaults', () => {

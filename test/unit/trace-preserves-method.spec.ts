@@ -24,7 +24,7 @@ class CatalogController {
   }
 }
 
-function metadataOf(fn: Function): Record<string, unknown> {
+function metadataOf(fn: object): Record<string, unknown> {
   return Object.fromEntries(Reflect.getOwnMetadataKeys(fn).map((k) => [String(k), Reflect.getOwnMetadata(k, fn)]));
 }
 

@@ -1,4 +1,4 @@
-import type { JaegerSpan, JaegerTrace } from '../../lib/exporters/jaeger-json.js';
+import type { JaegerSpan, JaegerTrace } from '../../lib/export/jaeger-json.js';
 import { renderWaterfall } from '../../lib/render/waterfall.js';
 
 const T0 = 1_767_225_600_000_000;
@@ -39,7 +39,8 @@ const TRACE: JaegerTrace = {
   ],
 };
 
-const stripAnsi = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
+const ESC = String.fromCharCode(27);
+const stripAnsi = (text: string): string => text.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '');
 
 describe('renderWaterfall', () => {
   it('draws the span tree on a timeline, children by start time, errors marked', () => {

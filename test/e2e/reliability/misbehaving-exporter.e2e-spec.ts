@@ -5,7 +5,7 @@
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { MAX_IN_FLIGHT } from '../../../lib/exporters/guarded-exporter.js';
+import { MAX_IN_FLIGHT } from '../../../lib/export/guarded-exporter.js';
 import { hit, sleep, SPANS_PER_PING, startApp } from './reliability-app.js';
 
 class Misbehaving implements SpanExporter {

@@ -7,7 +7,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Trace, TracingModule } from '../../../lib/index.js';
 import { TracingRuntime } from '../../../lib/runtime/tracing-runtime.js';
-import type { TracingModuleOptions } from '../../../lib/tracing-options.interface.js';
+import type { TracingModuleOptions } from '../../../lib/options/tracing-options.interface.js';
 import type { Platform } from '../../support/platforms.js';
 
 /** Every line the app logged, with its level and context. */

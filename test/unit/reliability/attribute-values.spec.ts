@@ -6,7 +6,7 @@
  */
 import 'reflect-metadata';
 import { SpanAttr, Trace, TraceService } from '../../../lib/index.js';
-import { resolveOptions } from '../../../lib/resolve-options.js';
+import { resolveOptions } from '../../../lib/options/resolve-options.js';
 import { toAttributeValue } from '../../../lib/attributes/to-attribute-value.js';
 import { startTestRuntime, type TestRuntime } from '../../support/test-runtime.js';
 
@@ -256,7 +256,7 @@ describe('values given in options', () => {
     expect(() => resolveOptions({ captureHeaders: { request: ['bad header'] } })).toThrow(/captureHeaders\.request/);
     expect(() => resolveOptions({ captureHeaders: 'all' as never })).toThrow(/captureHeaders/);
     expect(() => resolveOptions({ exportBackoff: { initialMs: 500, maxMs: 100 } })).toThrow(/exportBackoff\.maxMs/);
-    const [pattern] = resolveOptions({ redact: [/^x-secret$/gi] }).redact.slice(-1);
+    const [pattern] = resolveOptions({ redact: [/^x-secret$/gi] }).redact.patterns.slice(-1);
     expect(pattern!.flags).toBe('i');
   });
 });

@@ -1,0 +1,75 @@
+import type { Logger } from '@nestjs/common';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { ResolvedOptions } from '../options/resolve-options.js';
+import type { ExporterOption } from '../options/tracing-options.interface.js';
+import { CountedQueue } from './counted-queue.js';
+import { GuardedExporter } from './guarded-exporter.js';
+import { createJaegerExporter } from './jaeger-exporter.js';
+import { JaegerFileExporter } from './jaeger-file.exporter.js';
+
+export interface SpanProcessors {
+  processors: SpanProcessor[];
+  exporters: GuardedExporter[];
+}
+
+export async function createSpanProcessors(options: ResolvedOptions, logger: Logger): Promise<SpanProcessors> {
+  const processors: SpanProcessor[] = [];
+  const exporters: GuardedExporter[] = [];
+  for (const choice of options.exporters) {
+    if (choice === 'none') continue;
+    const exporter = await createExporter(choice, options);
+    const guarded = new GuardedExporter(
+      exporter,
+      exporterName(choice),
+      logger,
+      options.batch.exportTimeoutMillis,
+      options.exportBackoff,
+    );
+    exporters.push(guarded);
+    // Console output is for people watching: show each span as it ends.
+    if (choice === 'console') {
+      processors.push(new SimpleSpanProcessor({ exporter: guarded }));
+      continue;
+    }
+    const batch = new BatchSpanProcessor({
+      exporter: guarded,
+      ...options.batch,
+      // the guard times out first, so the processor never sees a hung export
+      exportTimeoutMillis: options.batch.exportTimeoutMillis + 1000,
+    });
+    // the counted queue drops (and counts) what the batch processor would drop silently
+    processors.push(new CountedQueue(batch, guarded, options.batch.maxQueueSize));
+  }
+  return { processors, exporters };
+}
+
+async function createExporter(choice: ExporterOption, options: ResolvedOptions): Promise<SpanExporter> {
+  if (typeof choice !== 'string') return choice;
+  switch (choice) {
+    case 'otlp':
+      return new OTLPTraceExporter({
+        url: options.otlp.url,
+        headers: options.otlp.headers,
+        timeoutMillis: options.otlp.timeoutMillis ?? options.batch.exportTimeoutMillis,
+      });
+    case 'jaeger':
+      return createJaegerExporter(options.jaeger);
+    case 'console':
+      return new ConsoleSpanExporter();
+    case 'file':
+      return new JaegerFileExporter({ path: options.filePath as string });
+    default:
+      throw new Error(`unreachable exporter ${choice}`);
+  }
+}
+
+function exporterName(choice: ExporterOption): string {
+  return typeof choice === 'string' ? choice : (choice.constructor?.name ?? 'custom exporter');
+}

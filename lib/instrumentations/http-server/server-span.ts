@@ -1,0 +1,129 @@
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { recordHttpStatus } from '../../engine/span-outcome.js';
+import { withRuntime } from '../../runtime/active-runtime.js';
+import type { TracingRuntime } from '../../runtime/tracing-runtime.js';
+import { boundedHeaders } from './bounded-headers.js';
+import { recordRequestHeaders, recordResponseHeaders } from './captured-headers.js';
+import { isIgnored } from './ignore-rules.js';
+
+/** Set on the raw request by adapters that know the matched route before the response (Fastify). */
+export const ROUTE = Symbol('nestjs-tracing:route');
+
+type TracedRequest = IncomingMessage & { [ROUTE]?: string; route?: { path?: unknown } };
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Starts the request's SERVER span before the framework sees the request, so the span
+ * covers middleware, guards, pipes, interceptors, the handler and exception filters
+ * alike, and everything they do runs in its context. Ends when the response is sent.
+ */
+export function handleTracedRequest(
+  runtime: TracingRuntime,
+  listeners: RequestListener[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  server: unknown,
+): void {
+  let ctx: Context;
+  try {
+    ctx = startServerSpan(runtime, req, res);
+  } catch (error) {
+    runtime.report('starting a server span', error);
+    ctx = ROOT_CONTEXT;
+  }
+  context.with(ctx, dispatch, undefined, listeners, server, req, res);
+}
+
+function dispatch(listeners: RequestListener[], server: unknown, req: IncomingMessage, res: ServerResponse): void {
+  for (const listener of listeners) listener.call(server, req, res);
+}
+
+function startServerSpan(runtime: TracingRuntime, req: TracedRequest, res: ServerResponse): Context {
+  const url = req.url ?? '/';
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  if (runtime.options.ignore.length > 0 && isIgnored(runtime.options.ignore, path, req)) return ROOT_CONTEXT;
+
+  const parent = extractParent(req);
+  const method = req.method ?? 'GET';
+  const span = runtime.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
+  if (span.isRecording()) {
+    span.setAttributes(requestAttributes(req, method, path));
+    if (runtime.options.captureHeaders.request.length > 0) recordRequestHeaders(span, req, runtime);
+    // 'finish' when the response is sent, 'close' alone when the client went away first
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      endServerSpan(span, req, res, method, runtime);
+    };
+    res.once('finish', end);
+    res.once('close', end);
+  }
+  const ctx = withRuntime(trace.setSpan(parent, span), runtime);
+  // Body parsers continue from socket events, which carry no request context.
+  if (hasBody(req)) context.bind(ctx, req);
+  return ctx;
+}
+
+/** A malformed traceparent/baggage yields a fresh root, never an error. */
+function extractParent(req: IncomingMessage): Context {
+  try {
+    return propagation.extract(ROOT_CONTEXT, req.headers, boundedHeaders);
+  } catch {
+    return ROOT_CONTEXT;
+  }
+}
+
+function requestAttributes(req: IncomingMessage, method: string, path: string) {
+  const host = req.headers.host ?? '';
+  const colon = host.lastIndexOf(':');
+  const bracket = host.lastIndexOf(']');
+  const hasPort = colon > bracket && colon !== -1;
+  const socket = req.socket;
+  return {
+    'http.request.method': method,
+    'url.path': path,
+    'url.scheme': (socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http',
+    'server.address': hasPort ? host.slice(0, colon) : host || (socket?.localAddress ?? ''),
+    'server.port': hasPort ? Number(host.slice(colon + 1)) : (socket?.localPort ?? 0),
+    'client.address': socket?.remoteAddress ?? '',
+    'user_agent.original': req.headers['user-agent'] ?? '',
+    'network.protocol.version': req.httpVersion,
+  };
+}
+
+function endServerSpan(
+  span: Span,
+  req: TracedRequest,
+  res: ServerResponse,
+  method: string,
+  runtime: TracingRuntime,
+): void {
+  try {
+    const route = req[ROUTE] ?? (typeof req.route?.path === 'string' ? req.route.path : undefined);
+    if (route) {
+      span.updateName(`${method} ${route}`);
+      span.setAttribute('http.route', route);
+    }
+    if (res.headersSent) span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.headersSent && runtime.options.captureHeaders.response.length > 0)
+      recordResponseHeaders(span, res, runtime);
+    if (res.statusCode >= 500) {
+      recordHttpStatus(span, res.statusCode, 'server');
+    } else if (!res.writableFinished) {
+      // the client went away before the response was complete
+      span.setAttribute('error.type', 'aborted');
+    }
+  } finally {
+    span.end();
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return (
+    req.headers['transfer-encoding'] !== undefined ||
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+  );
+}

@@ -1,0 +1,11 @@
+import { httpClientInstrumentation } from './http-client/http-client.instrumentation.js';
+import { httpServerInstrumentation } from './http-server/http-server.instrumentation.js';
+import type { Instrumentation } from './instrumentation.js';
+import { microservicesInstrumentation } from './microservices/microservices.instrumentation.js';
+
+/** Every instrumentation the module knows, in the order they are enabled. */
+export const INSTRUMENTATIONS: readonly Instrumentation[] = [
+  httpServerInstrumentation,
+  httpClientInstrumentation,
+  microservicesInstrumentation,
+];

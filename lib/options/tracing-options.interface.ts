@@ -1,0 +1,115 @@
+import type { Attributes } from '@opentelemetry/api';
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+
+export type ExporterName = 'otlp' | 'jaeger' | 'console' | 'file' | 'none';
+export type ExporterOption = ExporterName | SpanExporter;
+
+/** A request is left untraced when its path equals a string, matches a RegExp, or the function says so. */
+export type IgnoreRule = string | RegExp | ((path: string, req: IncomingMessage) => boolean);
+
+export interface OtlpOptions {
+  /** Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318/v1/traces. */
+  url?: string;
+  headers?: Record<string, string>;
+  timeoutMillis?: number;
+}
+
+export interface JaegerOptions {
+  /** Collector endpoint for thrift over HTTP, e.g. http://localhost:14268/api/traces. */
+  endpoint?: string;
+  /** UDP agent host (used when no endpoint is given). Default localhost. */
+  host?: string;
+  /** UDP agent port. Default 6832 (binary thrift). */
+  port?: number;
+  username?: string;
+  password?: string;
+}
+
+export interface FileExporterOptions {
+  /** File to write: Jaeger UI's "Upload JSON" form, one entry per trace. */
+  path: string;
+}
+
+export interface BatchOptions {
+  maxQueueSize?: number;
+  maxExportBatchSize?: number;
+  scheduledDelayMillis?: number;
+  exportTimeoutMillis?: number;
+}
+
+/** Headers recorded on SERVER spans, by name (case-insensitive). None by default. */
+export interface CaptureHeadersOptions {
+  /** Request headers recorded as `http.request.header.<name>` (a string array). */
+  request?: string[];
+  /** Response headers recorded as `http.response.header.<name>` (a string array). */
+  response?: string[];
+}
+
+/** How often a failing exporter is retried: one probe batch per period, doubling up to maxMs. */
+export interface ExportBackoffOptions {
+  /** Wait after the first failure. Default 1000 ms. */
+  initialMs?: number;
+  /** Longest wait between probes. Default 30000 ms. */
+  maxMs?: number;
+}
+
+export interface TracingModuleOptions {
+  /** `service.name`. Default: OTEL_SERVICE_NAME, else the package name, else `unknown_service`. */
+  serviceName?: string;
+  serviceVersion?: string;
+  resourceAttributes?: Attributes;
+  /** Turn tracing off entirely (decorators become plain calls). Default: not OTEL_SDK_DISABLED. */
+  enabled?: boolean;
+  /** Default: OTEL_TRACES_EXPORTER, else 'otlp'. */
+  exporter?: ExporterOption | ExporterOption[];
+  otlp?: OtlpOptions;
+  jaeger?: JaegerOptions;
+  file?: FileExporterOptions;
+  /** Share of new traces recorded, 0..1; a continued trace follows its parent. Default: OTEL_TRACES_SAMPLER(_ARG), else 1. */
+  sampleRatio?: number;
+  /** Requests left without a server span, e.g. health checks. */
+  ignore?: IgnoreRule[];
+  /** CLIENT spans and context propagation for outgoing fetch and node:http requests. Default true. */
+  traceOutgoingHttp?: boolean;
+  /**
+   * Longest string kept in an attribute; longer values are cut. Arrays are cut where their
+   * items add up to this many characters; objects are written as JSON up to this length.
+   * Default 2048.
+   */
+  attributeValueLengthLimit?: number;
+  /** Most attributes kept per span (and per span event); the rest are dropped and counted on the span. Default 128. */
+  attributeCountLimit?: number;
+  /**
+   * Attribute keys whose values are replaced by `[REDACTED]` on every span the app records,
+   * added to the defaults (authorization, cookie/set-cookie, password/passwd, token, secret,
+   * api-key). A string matches a whole key (or a captured header's name), case-insensitively;
+   * a RegExp is tested against the key.
+   */
+  redact?: Array<string | RegExp>;
+  /** Headers recorded on SERVER spans. Headers and bodies are never recorded unless listed here. */
+  captureHeaders?: CaptureHeadersOptions;
+  batch?: BatchOptions;
+  /**
+   * Span processors of your own, run after redaction and beside the exporters' processors
+   * (which keep their queue, guard and shutdown guarantees; these get none of them).
+   */
+  spanProcessors?: SpanProcessor[];
+  /** Retry pacing while an exporter fails (spans are dropped and counted meanwhile). */
+  exportBackoff?: ExportBackoffOptions;
+  /** Longest wait for the final flush when the app closes. Default 5000 ms. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface TracingOptionsFactory {
+  createTracingOptions(): Promise<TracingModuleOptions> | TracingModuleOptions;
+}
+
+export interface TracingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: Array<InjectionToken | OptionalFactoryDependency>;
+  /** Takes the providers listed in `inject`, in that order. */
+  useFactory?: (...args: never[]) => Promise<TracingModuleOptions> | TracingModuleOptions;
+  useClass?: Type<TracingOptionsFactory>;
+  useExisting?: Type<TracingOptionsFactory>;
+}
