@@ -2,6 +2,7 @@ export { TracingModule } from './tracing.module.js';
 export { getTracingOptionsToken, TRACING_OPTIONS } from './tracing.constants.js';
 export { Trace } from './decorators/trace.decorator.js';
 export { SpanAttr } from './decorators/span-attr.decorator.js';
+export { NoTrace } from './decorators/no-trace.decorator.js';
 export type { TraceOptions } from './engine/span-spec.js';
 export { TraceService } from './trace.service.js';
 export type { ExportStats } from './export/guarded-exporter.js';
@@ -16,6 +17,8 @@ export type {
 } from './export/jaeger-json.js';
 export type { ResolvedOptions as ResolvedTracingOptions } from './options/resolve-options.js';
 export type {
+  AutoTraceExclude,
+  AutoTraceOptions,
   BatchOptions,
   CaptureHeadersOptions,
   ExportBackoffOptions,

@@ -10,7 +10,9 @@ import type {
 } from './tracing-options.interface.js';
 import { Redactor } from '../attributes/redact.js';
 import { safeAttributes } from '../attributes/set-safe-attribute.js';
-import { invalidEnv, invalidOption } from './messages.js';
+import { resolveAutoTrace, type ResolvedAutoTrace } from './auto-trace.js';
+import { check, checkUrl, isInt, isPlainObject, positiveInt } from './checks.js';
+import { invalidEnv } from './messages.js';
 
 const EXPORTER_NAMES: readonly ExporterName[] = ['otlp', 'jaeger', 'console', 'file', 'none'];
 const DEFAULT_REDACT = [/authorization/i, /cookie/i, /password/i, /passwd/i, /token/i, /secret/i, /api[-_.]?key/i];
@@ -25,6 +27,7 @@ export interface ResolvedOptions {
   jaeger: NonNullable<TracingModuleOptions['jaeger']>;
   filePath?: string;
   sampleRatio: number;
+  autoTrace: ResolvedAutoTrace;
   ignore: IgnoreRule[];
   traceOutgoingHttp: boolean;
   attributeValueLengthLimit: number;
@@ -117,6 +120,7 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     jaeger: o.jaeger ?? {},
     filePath,
     sampleRatio: resolveRatio(o.sampleRatio, env),
+    autoTrace: resolveAutoTrace(o.autoTrace),
     ignore: o.ignore ?? [],
     traceOutgoingHttp: o.traceOutgoingHttp ?? true,
     attributeValueLengthLimit,
@@ -178,22 +182,6 @@ function resolveRatio(ratio: number | undefined, env: NodeJS.ProcessEnv): number
   );
 }
 
-function positiveInt(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  check(isInt(value, 1, Number.MAX_SAFE_INTEGER), name, 'a positive integer', value);
-  return value;
-}
-
-function checkUrl(name: string, value: unknown): void {
-  let ok: boolean;
-  try {
-    ok = typeof value === 'string' && ['http:', 'https:'].includes(new URL(value).protocol);
-  } catch {
-    ok = false;
-  }
-  check(ok, name, 'an http:// or https:// URL', value);
-}
-
 function resolveCaptureHeaders(option: CaptureHeadersOptions | undefined): ResolvedOptions['captureHeaders'] {
   check(
     option === undefined || isPlainObject(option),
@@ -221,13 +209,6 @@ function toKeyPattern(rule: string | RegExp): RegExp {
   return new RegExp(`^${rule.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
 }
 
-function check(ok: boolean, option: string, expected: string, got: unknown): asserts ok {
-  if (!ok) throw new Error(invalidOption(option, expected, got));
-}
-
-const isInt = (v: unknown, min: number, max: number): boolean =>
-  Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isSpanExporter = (v: unknown): v is SpanExporter =>
   typeof v === 'object' &&
   v !== null &&

@@ -55,6 +55,37 @@ export interface ExportBackoffOptions {
   maxMs?: number;
 }
 
+/** A class left without automatic spans: the class itself, its name, or a RegExp tested against its name. */
+export type AutoTraceExclude = Type | string | RegExp;
+
+/**
+ * Which parts of the app get spans without a decorator. Each key defaults as shown;
+ * `@NoTrace()` and `exclude` take classes or methods out, and an explicit `@Trace()` is
+ * never doubled by an automatic span.
+ */
+export interface AutoTraceOptions {
+  /** A span per route handler call (`nestjs.type=handler`). Default true. */
+  controllers?: boolean;
+  /** Guards, pipes, interceptors and exception filters. Default true. */
+  enhancers?: boolean;
+  /** Class and functional middleware. Default true. */
+  middleware?: boolean;
+  /** `true`: every method of every provider of the app; or a function choosing them. Default false. */
+  providers?: boolean | ((provider: Type, method: string) => boolean);
+  /** `@SubscribeMessage` handlers of WebSocket gateways (needs @nestjs/websockets). Default true. */
+  gateways?: boolean;
+  /** GraphQL operations and resolver methods (needs @nestjs/graphql). Default true. */
+  resolvers?: boolean;
+  /** `@OnEvent` listeners (needs @nestjs/event-emitter). Default true. */
+  events?: boolean;
+  /** `@Cron`, `@Interval` and `@Timeout` runs (needs @nestjs/schedule). Default true. */
+  schedule?: boolean;
+  /** BullMQ producers and processors (needs @nestjs/bullmq). Default true. */
+  queues?: boolean;
+  /** Classes that get no automatic span. Default none. */
+  exclude?: AutoTraceExclude[];
+}
+
 export interface TracingModuleOptions {
   /** `service.name`. Default: OTEL_SERVICE_NAME, else the package name, else `unknown_service`. */
   serviceName?: string;
@@ -69,6 +100,8 @@ export interface TracingModuleOptions {
   file?: FileExporterOptions;
   /** Share of new traces recorded, 0..1; a continued trace follows its parent. Default: OTEL_TRACES_SAMPLER(_ARG), else 1. */
   sampleRatio?: number;
+  /** Automatic spans for the Nest building blocks and entry points; `false` turns them all off. */
+  autoTrace?: false | AutoTraceOptions;
   /** Requests left without a server span, e.g. health checks. */
   ignore?: IgnoreRule[];
   /** CLIENT spans and context propagation for outgoing fetch and node:http requests. Default true. */
