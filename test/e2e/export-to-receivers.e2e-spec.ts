@@ -2,13 +2,7 @@ import 'reflect-metadata';
 import { Controller, Get, Injectable, Module, Param, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import {
-  SpanAttr,
-  Trace,
-  TracingModule,
-  type TracingModuleOptions,
-  type TracingOptionsFactory,
-} from '../../lib/index.js';
+import { SpanAttr, Trace, TracingModule, type TracingModuleOptions, type TracingOptionsFactory } from 'nestjs-tracing';
 import { startJaegerHttpReceiver, startJaegerUdpReceiver } from '../support/jaeger-receiver.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 import type { ReceivedSpan, SpanSink } from '../support/received-span.js';

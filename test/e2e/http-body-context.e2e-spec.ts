@@ -3,8 +3,9 @@ import { Controller, Injectable, Post, Req, type INestApplication } from '@nestj
 import { Test } from '@nestjs/testing';
 import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import { Trace, TracingModule } from '../../lib/index.js';
-import { byName, exportedSpans, InMemorySpanExporter, parentId, spanId } from '../support/memory-tracing.js';
+import { Trace } from 'nestjs-tracing';
+import { SpanRecorder, TracingTestingModule } from 'nestjs-tracing/testing';
+import { byName, parentId, spanId } from '../support/memory-tracing.js';
 
 @Injectable()
 class UploadService {
@@ -35,11 +36,10 @@ function plainBodyReader(req: IncomingMessage & { rawText?: string }, _res: unkn
 
 describe('request context across body stream events (express)', () => {
   let app: INestApplication;
-  const exporter = new InMemorySpanExporter();
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'uploads', exporter })],
+      imports: [TracingTestingModule.forRoot({ serviceName: 'uploads' })],
       controllers: [UploadController],
       providers: [UploadService],
     }).compile();
@@ -64,7 +64,7 @@ describe('request context across body stream events (express)', () => {
       req.write('first part ');
       setTimeout(() => req.end('second part'), 30);
     });
-    const spans = await exportedSpans(app, exporter);
+    const spans = app.get(SpanRecorder).spans();
     const store = byName(spans, 'UploadService.store');
     expect(parentId(store)).toBe(spanId(byName(spans, 'POST /upload')));
   });

@@ -21,16 +21,9 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import http from 'node:http';
 import request from 'supertest';
 import { Observable } from 'rxjs';
-import { SpanAttr, Trace, TracingModule } from '../../lib/index.js';
-import {
-  byName,
-  childrenOf,
-  exportedSpans,
-  InMemorySpanExporter,
-  parentId,
-  spanId,
-  traceId,
-} from '../support/memory-tracing.js';
+import { SpanAttr, Trace } from 'nestjs-tracing';
+import { SpanRecorder, TracingTestingModule } from 'nestjs-tracing/testing';
+import { byName, childrenOf, parentId, spanId, traceId } from '../support/memory-tracing.js';
 import { listen, PLATFORMS } from '../support/platforms.js';
 
 const ROLE = 'role';
@@ -112,19 +105,18 @@ class OrdersController {
 
 describe.each(PLATFORMS)('HTTP server spans on %s', (platform) => {
   let app: INestApplication;
-  const exporter = new InMemorySpanExporter();
-  const spans = () => exportedSpans(app, exporter);
+  const spans = async () => app.get(SpanRecorder).spans();
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'orders', exporter, ignore: ['/orders/health/live'] })],
+      imports: [TracingTestingModule.forRoot({ serviceName: 'orders', ignore: ['/orders/health/live'] })],
       controllers: [OrdersController],
       providers: [OrdersService, RoleGuard],
     }).compile();
     app = await listen(moduleRef, platform);
   });
   afterAll(() => app.close());
-  beforeEach(() => exporter.reset());
+  beforeEach(() => app.get(SpanRecorder).reset());
 
   it('gives a request a SERVER span named by its route, with the handler work beneath it', async () => {
     const res = await request(app.getHttpServer()).get('/orders/7?x=1').set('user-agent', 'jest');

@@ -6,8 +6,7 @@ import { context, trace } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { JaegerFileExporter } from '../../lib/export/jaeger-file.exporter.js';
-import type { JaegerTrace } from '../../lib/export/jaeger-json.js';
+import { JaegerFileExporter, type JaegerTrace } from 'nestjs-tracing';
 
 function service(name: string) {
   const memory = new InMemorySpanExporter();

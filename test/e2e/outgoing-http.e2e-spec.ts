@@ -6,8 +6,9 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
-import { Trace, TracingModule } from '../../lib/index.js';
-import { exportedSpans, InMemorySpanExporter, parentId, spanId, traceId } from '../support/memory-tracing.js';
+import { Trace } from 'nestjs-tracing';
+import { SpanRecorder, TracingTestingModule } from 'nestjs-tracing/testing';
+import { parentId, spanId, traceId } from '../support/memory-tracing.js';
 import { baseUrl, listen } from '../support/platforms.js';
 import { freePort } from '../support/ports.js';
 
@@ -48,15 +49,13 @@ class QuoteController {
 }
 
 describe('trace context across two services over HTTP', () => {
-  const gatewayExporter = new InMemorySpanExporter();
-  const pricingExporter = new InMemorySpanExporter();
   let gateway: INestApplication;
   let pricing: INestApplication;
 
   beforeAll(async () => {
     pricing = await listen(
       await Test.createTestingModule({
-        imports: [TracingModule.forRoot({ serviceName: 'pricing', exporter: pricingExporter })],
+        imports: [TracingTestingModule.forRoot({ serviceName: 'pricing' })],
         controllers: [PricesController],
       }).compile(),
       'fastify',
@@ -64,7 +63,7 @@ describe('trace context across two services over HTTP', () => {
     pricingUrl = baseUrl(pricing);
     gateway = await listen(
       await Test.createTestingModule({
-        imports: [TracingModule.forRoot({ serviceName: 'gateway', exporter: gatewayExporter }), HttpModule],
+        imports: [TracingTestingModule.forRoot({ serviceName: 'gateway' }), HttpModule],
         controllers: [QuoteController],
         providers: [PricingClient],
       }).compile(),
@@ -76,13 +75,13 @@ describe('trace context across two services over HTTP', () => {
     await pricing.close();
   });
   beforeEach(() => {
-    gatewayExporter.reset();
-    pricingExporter.reset();
+    gateway.get(SpanRecorder).reset();
+    pricing.get(SpanRecorder).reset();
   });
 
   const spans = async () => ({
-    gw: await exportedSpans(gateway, gatewayExporter),
-    pr: await exportedSpans(pricing, pricingExporter),
+    gw: gateway.get(SpanRecorder).spans(),
+    pr: pricing.get(SpanRecorder).spans(),
   });
   const one = (list: ReadableSpan[], predicate: (s: ReadableSpan) => boolean) => {
     const found = list.filter(predicate);

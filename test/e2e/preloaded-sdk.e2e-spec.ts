@@ -6,7 +6,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import request from 'supertest';
-import { Trace, TracingModule } from '../../lib/index.js';
+import { Trace, TracingModule } from 'nestjs-tracing';
 import { listen } from '../support/platforms.js';
 
 @Controller('ping')

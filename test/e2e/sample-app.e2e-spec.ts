@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transport } from '@nestjs/microservices';
 import request from 'supertest';
-import type { JaegerSpan, JaegerTrace } from '../../lib/export/jaeger-json.js';
+import type { JaegerSpan, JaegerTrace } from 'nestjs-tracing';
 import { traffic } from '../../sample-app/traffic.js';
 import { baseUrl, listen } from '../support/platforms.js';
 import { freePort } from '../support/ports.js';

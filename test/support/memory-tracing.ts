@@ -23,3 +23,18 @@ export function childrenOf(spans: ReadableSpan[], parent: ReadableSpan): Readabl
 }
 
 export { InMemorySpanExporter };
+
+export const named = (name: string) => (spans: ReadableSpan[]) => spans.some((s) => s.name === name);
+export const countOf = (name: string, n: number) => (spans: ReadableSpan[]) =>
+  spans.filter((s) => s.name === name).length >= n;
+export const inTrace = (spans: ReadableSpan[], id: string) => spans.filter((s) => traceId(s) === id);
+
+/** The one span named `name`; throws when there are none or several. */
+export function only(spans: ReadableSpan[], name: string): ReadableSpan {
+  const found = spans.filter((s) => s.name === name);
+  if (found.length !== 1)
+    throw new Error(`expected one "${name}", got ${found.length} among: ${spans.map((s) => s.name).join(', ')}`);
+  return found[0]!;
+}
+
+export const hrMs = ([s, ns]: [number, number]): number => s * 1e3 + ns / 1e6;

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { TestingModule } from '@nestjs/testing';
@@ -6,10 +6,14 @@ import type { TestingModule } from '@nestjs/testing';
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: Platform[] = ['express', 'fastify'];
 
-/** Boots the app on 127.0.0.1 with a free port, like a real service. */
-export async function listen(moduleRef: TestingModule, platform: Platform): Promise<INestApplication> {
+/** Boots the app on 127.0.0.1 with a free port, like a real service; silent unless given a logger. */
+export async function listen(
+  moduleRef: TestingModule,
+  platform: Platform,
+  logger: LoggerService | false = false,
+): Promise<INestApplication> {
   const app = moduleRef.createNestApplication(platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
-    logger: false,
+    logger,
   });
   await app.listen(0, '127.0.0.1');
   return app;

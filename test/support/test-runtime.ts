@@ -1,28 +1,31 @@
-import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { resolveOptions } from '../../lib/options/resolve-options.js';
-import { TracingRuntime } from '../../lib/runtime/tracing-runtime.js';
-import type { TracingModuleOptions } from '../../lib/options/tracing-options.interface.js';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { TracingModuleOptions } from 'nestjs-tracing';
+import { SpanRecorder, TracingTestingModule } from 'nestjs-tracing/testing';
 
-/** A started runtime without a Nest app, for unit tests of decorators and services. */
+/**
+ * A Nest application context with nothing but tracing in it, for unit tests of decorators
+ * and TraceService on plain classes: outside a request, traced code reports to the most
+ * recently started app, so these tests need no HTTP server.
+ */
 export interface TestRuntime {
-  runtime: TracingRuntime;
+  app: INestApplicationContext;
   spans(): Promise<ReadableSpan[]>;
   reset(): void;
   stop(): Promise<void>;
 }
 
 export async function startTestRuntime(options: TracingModuleOptions = {}): Promise<TestRuntime> {
-  const exporter = new InMemorySpanExporter();
-  const runtime = await TracingRuntime.start(resolveOptions({ serviceName: 'unit', exporter, ...options }));
+  const moduleRef = await Test.createTestingModule({
+    imports: [TracingTestingModule.forRoot({ serviceName: 'unit', ...options })],
+  }).compile();
+  const app = await moduleRef.init();
+  const recorder = app.get(SpanRecorder);
   return {
-    runtime,
-    async spans() {
-      await runtime.forceFlush();
-      return exporter.getFinishedSpans();
-    },
-    reset: () => exporter.reset(),
-    async stop() {
-      await runtime.shutdown();
-    },
+    app,
+    spans: async () => recorder.spans(),
+    reset: () => recorder.reset(),
+    stop: () => app.close(),
   };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliIo } from '../../lib/cli/main.js';
-import type { JaegerTrace } from '../../lib/export/jaeger-json.js';
+import type { JaegerTrace } from 'nestjs-tracing';
 import { renderWaterfall } from '../../lib/render/waterfall.js';
 
 function traceWith(traceID: string, operationName: string): JaegerTrace {

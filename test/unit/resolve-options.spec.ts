@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Test } from '@nestjs/testing';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
-import { TracingModule, type TracingModuleOptions } from '../../lib/index.js';
+import { TracingModule, type TracingModuleOptions } from 'nestjs-tracing';
 import { resolveOptions } from '../../lib/options/resolve-options.js';
 
 describe('options', () => {

@@ -4,8 +4,8 @@ import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitte
 import { MessagePattern } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
-import { SpanAttr, Trace, TracingModule } from '../../lib/index.js';
-import { exportedSpans, InMemorySpanExporter } from '../support/memory-tracing.js';
+import { SpanAttr, Trace } from 'nestjs-tracing';
+import { SpanRecorder, TracingTestingModule } from 'nestjs-tracing/testing';
 import { startTestRuntime } from '../support/test-runtime.js';
 
 const SWAGGER_OPERATION = 'swagger/apiOperation';
@@ -110,16 +110,15 @@ class EventsModule {}
 
 describe('@Trace on a Nest @OnEvent listener', () => {
   it('still receives events, each in a span', async () => {
-    const exporter = new InMemorySpanExporter();
     const moduleRef = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'events', exporter }), EventsModule],
+      imports: [TracingTestingModule.forRoot({ serviceName: 'events' }), EventsModule],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     try {
       app.get(EventEmitter2).emit('order.created', { id: 'o-1' });
       expect(app.get(Listener).received).toEqual(['o-1']);
-      const spans = await exportedSpans(app, exporter);
+      const spans = app.get(SpanRecorder).spans();
       expect(spans.map((s) => s.name)).toEqual(['Listener.onCreated']);
     } finally {
       await app.close();

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { Observable, firstValueFrom, interval, lastValueFrom, map, take, throwError } from 'rxjs';
-import { SpanAttr, Trace } from '../../lib/index.js';
+import { SpanAttr, Trace } from 'nestjs-tracing';
 import { startTestRuntime, type TestRuntime } from '../support/test-runtime.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

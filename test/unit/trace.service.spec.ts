@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { lastValueFrom, of } from 'rxjs';
-import { TraceService } from '../../lib/index.js';
+import { TraceService } from 'nestjs-tracing';
 import { startTestRuntime, type TestRuntime } from '../support/test-runtime.js';
 
 describe('TraceService', () => {
@@ -52,8 +52,7 @@ describe('TraceService.exportStats', () => {
   it('reports what each exporter of the app exported and dropped', async () => {
     const { Test } = await import('@nestjs/testing');
     const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace');
-    const { TracingModule } = await import('../../lib/index.js');
-    const { TracingRuntime } = await import('../../lib/runtime/tracing-runtime.js');
+    const { TracingModule } = await import('nestjs-tracing');
     const failing = {
       export: () => {
         throw new Error('collector exploded');
@@ -69,7 +68,7 @@ describe('TraceService.exportStats', () => {
       const tracing = app.get(TraceService);
       tracing.startActiveSpan('one', () => 1);
       tracing.startActiveSpan('two', () => 2);
-      await app.get(TracingRuntime).forceFlush();
+      await tracing.forceFlush();
       const [memory, broken] = tracing.exportStats();
       expect(memory).toMatchObject({ exporter: 'InMemorySpanExporter', exported: 2, dropped: 0, failing: false });
       expect(broken).toMatchObject({ exported: 0, dropped: 2, failedExports: 1, failing: true });

@@ -1,4 +1,4 @@
-import type { JaegerSpan, JaegerTrace } from '../../lib/export/jaeger-json.js';
+import type { JaegerSpan, JaegerTrace } from 'nestjs-tracing';
 import { renderWaterfall } from '../../lib/render/waterfall.js';
 
 const T0 = 1_767_225_600_000_000;

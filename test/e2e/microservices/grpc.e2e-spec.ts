@@ -22,20 +22,19 @@ import {
   type ClientGrpcProxy,
   type GrpcOptions,
 } from '@nestjs/microservices';
-import { jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { fileURLToPath } from 'node:url';
 import { catchError, from, lastValueFrom, map, of, reduce, take, timer, toArray, type Observable } from 'rxjs';
 import request from 'supertest';
-import { Trace, TracingModule } from '../../../lib/index.js';
-import { TracingRuntime } from '../../../lib/runtime/tracing-runtime.js';
-import { InMemorySpanExporter, parentId, spanId, traceId } from '../../support/memory-tracing.js';
+import { Trace } from 'nestjs-tracing';
+import { TracingTestingModule } from 'nestjs-tracing/testing';
+import { CapturedLogs } from '../../support/captured-logs.js';
+import { parentId, spanId, traceId } from '../../support/memory-tracing.js';
 import {
   Audit,
   countOf,
-  freePort,
   freshSpans,
   hrMs,
   inTrace,
@@ -45,6 +44,8 @@ import {
   waitForSpans,
 } from '../../support/microservices-harness.js';
 import { listen } from '../../support/platforms.js';
+import { freePort } from '../../support/ports.js';
+import { TracerFault } from '../../support/tracer-fault.js';
 
 const protoPath = fileURLToPath(new URL('./orders.proto', import.meta.url));
 const grpcOptions = (port: number): GrpcOptions => ({
@@ -158,38 +159,43 @@ class GrpcGateway implements OnModuleInit {
   }
 }
 
-async function startGrpcWorker(port: number, exporter?: InMemorySpanExporter): Promise<INestMicroservice> {
+/** A worker on `port`; traced (service "orders-worker", with these span processors) when `spanProcessors` is given. */
+async function startGrpcWorker(
+  port: number,
+  logs: CapturedLogs,
+  spanProcessors?: TracerFault[],
+): Promise<INestMicroservice> {
   const moduleRef = await Test.createTestingModule({
-    imports: exporter ? [TracingModule.forRoot({ serviceName: 'orders-worker', exporter })] : [],
+    imports: spanProcessors ? [TracingTestingModule.forRoot({ serviceName: 'orders-worker', spanProcessors })] : [],
     controllers: [OrdersGrpc],
     providers: [OrdersLedger, Summer],
   }).compile();
-  const worker = moduleRef.createNestMicroservice<GrpcOptions>({ ...grpcOptions(port), logger: false });
+  const worker = moduleRef.createNestMicroservice<GrpcOptions>({ ...grpcOptions(port), logger: logs });
   await worker.listen();
   return worker;
 }
 
 describe('microservices over gRPC', () => {
-  const gatewayExporter = new InMemorySpanExporter();
-  const workerExporter = new InMemorySpanExporter();
+  const logs = new CapturedLogs();
+  const fault = new TracerFault();
   let worker: INestMicroservice;
   let plainWorker: INestMicroservice;
   let gateway: INestApplication;
   let bare: ClientGrpcProxy;
   let port: number;
 
-  const front = (ready: (s: ReadableSpan[]) => boolean) => waitForSpans(gateway, gatewayExporter, ready);
-  const back = (ready: (s: ReadableSpan[]) => boolean) => waitForSpans(worker, workerExporter, ready);
+  const front = (ready: (s: ReadableSpan[]) => boolean) => waitForSpans(gateway, ready);
+  const back = (ready: (s: ReadableSpan[]) => boolean) => waitForSpans(worker, ready);
   const method = (name: string) => `orders.OrdersService/${name}`;
 
   beforeAll(async () => {
     port = await freePort();
-    worker = await startGrpcWorker(port, workerExporter);
+    worker = await startGrpcWorker(port, logs, [fault]);
     const plainPort = await freePort();
-    plainWorker = await startGrpcWorker(plainPort);
+    plainWorker = await startGrpcWorker(plainPort, logs);
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TracingModule.forRoot({ serviceName: 'gateway', exporter: gatewayExporter }),
+        TracingTestingModule.forRoot({ serviceName: 'gateway', spanProcessors: [fault] }),
         ClientsModule.register([
           { name: 'ORDERS', ...grpcOptions(port) },
           { name: 'PLAIN', ...grpcOptions(plainPort) },
@@ -198,7 +204,7 @@ describe('microservices over gRPC', () => {
       controllers: [GrpcGateway],
       providers: [Audit],
     }).compile();
-    gateway = await listen(moduleRef, 'express');
+    gateway = await listen(moduleRef, 'express', logs);
     bare = ClientProxyFactory.create(grpcOptions(port)) as unknown as ClientGrpcProxy;
   });
   afterAll(async () => {
@@ -207,9 +213,9 @@ describe('microservices over gRPC', () => {
     await worker?.close();
     await plainWorker?.close();
   });
-  beforeEach(async () => {
-    await freshSpans(gateway, gatewayExporter);
-    await freshSpans(worker, workerExporter);
+  beforeEach(() => {
+    freshSpans(gateway);
+    freshSpans(worker);
   });
 
   it('carries one trace from an HTTP request through a unary call into the handler, in a copy of the caller metadata', async () => {
@@ -331,22 +337,16 @@ describe('microservices over gRPC', () => {
   });
 
   it('keeps calls working when tracing itself fails', async () => {
-    const runtimes = [gateway.get(TracingRuntime), worker.get(TracingRuntime)];
-    const spies = runtimes.flatMap((runtime) => [
-      jest.spyOn(runtime.tracer, 'startSpan').mockImplementation(() => {
-        throw new Error('tracer down');
-      }),
-      jest.spyOn(runtime.logger, 'warn').mockImplementation(() => undefined),
-    ]);
+    fault.failing = true;
     try {
       expect((await request(gateway.getHttpServer()).get('/orders/3')).body).toMatchObject({ id: 3, total: 30 });
       expect((await request(gateway.getHttpServer()).get('/orders/list/2')).body).toHaveLength(2);
-      const said = (runtime: TracingRuntime, what: string) =>
-        (runtime.logger.warn as jest.Mock).mock.calls.filter((c) => String(c[0]).includes(what));
-      expect(said(runtimes[0]!, 'gRPC client span')).toHaveLength(1);
-      expect(said(runtimes[1]!, 'gRPC server span')).toHaveLength(1);
+      // only the gateway calls, only the worker serves: each message names the side that said it
+      const said = (what: string) => logs.tracing(new RegExp(what));
+      expect(said('gRPC client span')).toHaveLength(1);
+      expect(said('gRPC server span')).toHaveLength(1);
     } finally {
-      for (const spy of spies) spy.mockRestore();
+      fault.failing = false;
     }
   });
 

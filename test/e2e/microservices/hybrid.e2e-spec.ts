@@ -16,9 +16,10 @@ import { SpanKind } from '@opentelemetry/api';
 import { fileURLToPath } from 'node:url';
 import type { Observable } from 'rxjs';
 import request from 'supertest';
-import { TracingModule } from '../../../lib/index.js';
-import { InMemorySpanExporter, parentId, spanId, traceId } from '../../support/memory-tracing.js';
-import { freePort, freshSpans, named, only, OrdersLedger, waitForSpans } from '../../support/microservices-harness.js';
+import { TracingTestingModule } from 'nestjs-tracing/testing';
+import { parentId, spanId, traceId } from '../../support/memory-tracing.js';
+import { freshSpans, named, only, OrdersLedger, waitForSpans } from '../../support/microservices-harness.js';
+import { freePort } from '../../support/ports.js';
 
 const protoPath = fileURLToPath(new URL('./orders.proto', import.meta.url));
 
@@ -32,7 +33,6 @@ interface OrdersService {
  * instrument them.
  */
 describe('hybrid app: microservices started before the HTTP app initialises', () => {
-  const exporter = new InMemorySpanExporter();
   let app: INestApplication;
 
   beforeAll(async () => {
@@ -74,7 +74,7 @@ describe('hybrid app: microservices started before the HTTP app initialises', ()
 
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TracingModule.forRoot({ serviceName: 'hybrid', exporter }),
+        TracingTestingModule.forRoot({ serviceName: 'hybrid' }),
         ClientsModule.register([
           { name: 'TCP', transport: Transport.TCP, options: tcpAddress },
           { name: 'GRPC', ...grpc },
@@ -90,7 +90,7 @@ describe('hybrid app: microservices started before the HTTP app initialises', ()
     await app.listen(0, '127.0.0.1');
   });
   afterAll(() => app?.close());
-  beforeEach(() => freshSpans(app, exporter));
+  beforeEach(() => freshSpans(app));
 
   it.each([
     ['tcp', 'send hybrid.get', 'process hybrid.get'],
@@ -98,7 +98,7 @@ describe('hybrid app: microservices started before the HTTP app initialises', ()
   ])('traces %s from the HTTP request to the handler', async (transport, clientName, serverName) => {
     const res = await request(app.getHttpServer()).get(`/hybrid/${transport}/6`);
     expect(res.body).toEqual({ id: 6, total: 60 });
-    const spans = await waitForSpans(app, exporter, named('OrdersLedger.price'));
+    const spans = await waitForSpans(app, named('OrdersLedger.price'));
     const http = only(spans, `GET /hybrid/${transport}/:id`);
     const client = spans.find((s) => s.name === clientName && s.kind === SpanKind.CLIENT)!;
     const server = spans.find((s) => s.name === serverName && s.kind === SpanKind.SERVER)!;

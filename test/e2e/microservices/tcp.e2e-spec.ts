@@ -14,8 +14,8 @@ import { Test } from '@nestjs/testing';
 import { SpanKind } from '@opentelemetry/api';
 import type { AddressInfo, Server } from 'node:net';
 import { lastValueFrom } from 'rxjs';
-import { TracingModule } from '../../../lib/index.js';
-import { InMemorySpanExporter, parentId, spanId, traceId } from '../../support/memory-tracing.js';
+import { TracingTestingModule } from 'nestjs-tracing/testing';
+import { parentId, spanId, traceId } from '../../support/memory-tracing.js';
 import {
   carrierOf,
   defineTransportTests,
@@ -51,15 +51,13 @@ class Calculator {
 }
 
 describe('TCP envelope details', () => {
-  const clientExporter = new InMemorySpanExporter();
-  const workerExporter = new InMemorySpanExporter();
   let worker: INestMicroservice;
   let app: INestApplication;
   let client: ClientProxy;
 
   beforeAll(async () => {
     const workerModule = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'calculator', exporter: workerExporter })],
+      imports: [TracingTestingModule.forRoot({ serviceName: 'calculator' })],
       controllers: [Calculator],
     }).compile();
     worker = workerModule.createNestMicroservice({
@@ -70,7 +68,7 @@ describe('TCP envelope details', () => {
     await worker.listen();
     const clientModule = await Test.createTestingModule({
       imports: [
-        TracingModule.forRoot({ serviceName: 'caller', exporter: clientExporter }),
+        TracingTestingModule.forRoot({ serviceName: 'caller' }),
         ClientsModule.register([
           { name: 'CALC', transport: Transport.TCP, options: { host: '127.0.0.1', port: portOf(worker) } },
         ]),
@@ -96,24 +94,21 @@ describe('TCP envelope details', () => {
     expect(hook).toHaveBeenCalledTimes(1);
     expect(reply.sum).toBe(6);
     expect(reply.metadata.tenant).toBe('acme');
-    const sent = only(await waitForSpans(app, clientExporter, named('send {"cmd":"sum"}')), 'send {"cmd":"sum"}');
+    const sent = only(await waitForSpans(app, named('send {"cmd":"sum"}')), 'send {"cmd":"sum"}');
     expect(reply.metadata.traceparent).toBe(`00-${traceId(sent)}-${spanId(sent)}-01`);
   });
 
-  beforeEach(async () => {
-    await freshSpans(app, clientExporter);
-    await freshSpans(worker, workerExporter);
+  beforeEach(() => {
+    freshSpans(app);
+    freshSpans(worker);
   });
 
   it('names spans of an object pattern by its normalised form on both sides', async () => {
     await lastValueFrom(client.send({ cmd: 'sum' }, [4, 5]));
-    const sent = only(await waitForSpans(app, clientExporter, named('send {"cmd":"sum"}')), 'send {"cmd":"sum"}');
+    const sent = only(await waitForSpans(app, named('send {"cmd":"sum"}')), 'send {"cmd":"sum"}');
     expect(sent.kind).toBe(SpanKind.CLIENT);
     expect(sent.attributes['messaging.destination.name']).toBe('{"cmd":"sum"}');
-    const processed = only(
-      await waitForSpans(worker, workerExporter, named('process {"cmd":"sum"}')),
-      'process {"cmd":"sum"}',
-    );
+    const processed = only(await waitForSpans(worker, named('process {"cmd":"sum"}')), 'process {"cmd":"sum"}');
     expect(parentId(processed)).toBe(spanId(sent));
     expect(processed.attributes['messaging.destination.name']).toBe('{"cmd":"sum"}');
   });

@@ -7,7 +7,7 @@ import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { context, propagation } from '@opentelemetry/api';
 import { request as httpRequest } from 'node:http';
-import { TracingModule } from '../../../lib/index.js';
+import { TracingModule } from 'nestjs-tracing';
 import { exportedSpans, InMemorySpanExporter, parentId, traceId } from '../../support/memory-tracing.js';
 import { baseUrl, listen, PLATFORMS } from '../../support/platforms.js';
 

@@ -1,37 +1,13 @@
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, type INestApplication } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Trace, TracingModule } from '../../../lib/index.js';
-import { TracingRuntime } from '../../../lib/runtime/tracing-runtime.js';
-import type { TracingModuleOptions } from '../../../lib/options/tracing-options.interface.js';
+import { Trace, TraceService, TracingModule, type ExportStats, type TracingModuleOptions } from 'nestjs-tracing';
+import { CapturedLogs } from '../../support/captured-logs.js';
 import type { Platform } from '../../support/platforms.js';
-
-/** Every line the app logged, with its level and context. */
-export class CapturedLogs implements LoggerService {
-  readonly lines: Array<{ level: string; message: string; context?: string }> = [];
-  log(message: unknown, context?: string): void {
-    this.add('log', message, context);
-  }
-  warn(message: unknown, context?: string): void {
-    this.add('warn', message, context);
-  }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.add('error', message, rest[rest.length - 1] as string | undefined);
-  }
-  debug(): void {}
-  verbose(): void {}
-  /** Lines from the tracing library matching `pattern`. */
-  tracing(pattern: RegExp): Array<{ level: string; message: string }> {
-    return this.lines.filter((l) => l.context === 'Tracing' && pattern.test(l.message));
-  }
-  private add(level: string, message: unknown, context?: string): void {
-    this.lines.push({ level, message: String(message), context });
-  }
-}
 
 @Injectable()
 export class PingService {
@@ -58,8 +34,8 @@ export interface ReliabilityApp {
   app: INestApplication;
   logs: CapturedLogs;
   url: string;
-  runtime: TracingRuntime;
-  stats(): ReturnType<TracingRuntime['exportStats']>[number];
+  /** The app's first exporter's figures (TraceService.exportStats()). */
+  stats(): ExportStats;
 }
 
 export async function startApp(
@@ -86,8 +62,8 @@ export async function startApp(
   );
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  const runtime = app.get(TracingRuntime);
-  return { app, logs, url: `http://127.0.0.1:${port}`, runtime, stats: () => runtime.exportStats()[0]! };
+  const tracing = app.get(TraceService);
+  return { app, logs, url: `http://127.0.0.1:${port}`, stats: () => tracing.exportStats()[0]! };
 }
 
 /** GET url/path n times, `parallel` at once; returns each request's status and latency. */

@@ -8,7 +8,7 @@ import { Body, Controller, Header, Injectable, Post, type INestApplication } fro
 import { Test } from '@nestjs/testing';
 import { context, trace } from '@opentelemetry/api';
 import { request as httpRequest } from 'node:http';
-import { SpanAttr, Trace, TraceService, TracingModule } from '../../../lib/index.js';
+import { SpanAttr, Trace, TraceService, TracingModule } from 'nestjs-tracing';
 import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver.js';
 import { baseUrl, listen, PLATFORMS } from '../../support/platforms.js';
 import type { ReceivedSpan } from '../../support/received-span.js';

@@ -6,7 +6,7 @@ import { Controller, Get, Injectable, Param, ParseIntPipe } from '@nestjs/common
 import type { ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { Trace } from '../../../lib/index.js';
+import { Trace } from 'nestjs-tracing';
 import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver.js';
 import { hit, startApp } from './reliability-app.js';
 

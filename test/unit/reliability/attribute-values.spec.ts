@@ -5,7 +5,7 @@
  * attributeCountLimit attributes.
  */
 import 'reflect-metadata';
-import { SpanAttr, Trace, TraceService } from '../../../lib/index.js';
+import { SpanAttr, Trace, TraceService } from 'nestjs-tracing';
 import { resolveOptions } from '../../../lib/options/resolve-options.js';
 import { toAttributeValue } from '../../../lib/attributes/to-attribute-value.js';
 import { startTestRuntime, type TestRuntime } from '../../support/test-runtime.js';
