@@ -5,6 +5,7 @@ import { runtimeOf } from '../runtime/active-runtime.js';
 import { subscribeInSpan } from './subscribe-in-span.js';
 import type { TracingRuntime } from '../runtime/tracing-runtime.js';
 import type { AnyMethod } from './method.js';
+import { isThenable, type Thenable } from './thenable.js';
 import { endWithFailure } from './span-outcome.js';
 import type { SpanSpec } from './span-spec.js';
 
@@ -102,18 +103,6 @@ function traceObservable(source: Observable<unknown>, span: Span, spanContext: C
       spanContext,
       (failure) => (failure ? endWithFailure(span, failure.error) : span.end()),
     ),
-  );
-}
-
-interface Thenable {
-  then(onFulfilled?: (value: unknown) => unknown, onRejected?: (error: unknown) => unknown): unknown;
-}
-
-function isThenable(value: unknown): value is Thenable {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as Thenable).then === 'function'
   );
 }
 

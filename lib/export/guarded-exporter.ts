@@ -9,14 +9,8 @@ import {
   queueFull,
   unfinishedExports,
 } from '../options/messages.js';
-
-/** Back-off between probe batches while an exporter fails: first wait, longest wait. */
-export interface ExportBackoff {
-  initialMs: number;
-  maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: ExportBackoff = { initialMs: 1000, maxMs: 30000 };
+import type { ExportBackoffOptions } from '../options/tracing-options.interface.js';
+import { isThenable } from '../engine/thenable.js';
 
 /**
  * Exports handed to the inner exporter that it has not answered yet. Beyond this many the
@@ -97,7 +91,7 @@ export class GuardedExporter implements SpanExporter {
     readonly name: string,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
-    private readonly backoff: ExportBackoff = DEFAULT_BACKOFF,
+    private readonly backoff: Required<ExportBackoffOptions>,
   ) {
     this.retryMs = backoff.initialMs;
   }
@@ -355,17 +349,5 @@ export class GuardedExporter implements SpanExporter {
     } finally {
       clearTimeout(timer);
     }
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  try {
-    return (
-      value !== null &&
-      (typeof value === 'object' || typeof value === 'function') &&
-      typeof (value as PromiseLike<unknown>).then === 'function'
-    );
-  } catch {
-    return false;
   }
 }

@@ -4,12 +4,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { FileExporterOptions } from '../options/tracing-options.interface.js';
 import { mergeTraces, parseJaegerDocument, toJaegerTraces, type JaegerTrace } from './jaeger-json.js';
-
-export interface JaegerFileExporterOptions {
-  /** The JSON file Jaeger UI's "Upload JSON" can open; created if missing. */
-  path: string;
-}
 
 // A lock older than this belongs to a writer that died: a merge takes milliseconds.
 const STALE_LOCK_MS = 10_000;
@@ -28,7 +24,7 @@ export class JaegerFileExporter implements SpanExporter {
   private lastWrite: Promise<void> = Promise.resolve();
   private isShutdown = false;
 
-  constructor(options: JaegerFileExporterOptions) {
+  constructor(options: FileExporterOptions) {
     this.path = resolve(options.path);
   }
 

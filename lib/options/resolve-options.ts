@@ -4,6 +4,7 @@ import type {
   BatchOptions,
   CaptureHeadersOptions,
   ExporterName,
+  ExportBackoffOptions,
   ExporterOption,
   IgnoreRule,
   TracingModuleOptions,
@@ -37,7 +38,7 @@ export interface ResolvedOptions {
   captureHeaders: { request: string[]; response: string[] };
   batch: Required<BatchOptions>;
   spanProcessors: SpanProcessor[];
-  exportBackoff: { initialMs: number; maxMs: number };
+  exportBackoff: Required<ExportBackoffOptions>;
   shutdownTimeoutMs: number;
 }
 

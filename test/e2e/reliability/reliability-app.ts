@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Trace, TraceService, TracingModule, type ExportStats, type TracingModuleOptions } from 'nestjs-tracing';
 import { CapturedLogs } from '../../support/captured-logs.js';
 import type { Platform } from '../../support/platforms.js';
+import { freePort } from '../../support/ports.js';
 
 @Injectable()
 export class PingService {
@@ -101,11 +102,7 @@ export class SwitchablePort {
 
   static async reserve(): Promise<SwitchablePort> {
     const p = new SwitchablePort();
-    const probe = createServer();
-    p.port = await new Promise<number>((resolve) =>
-      probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)),
-    );
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    p.port = await freePort();
     return p;
   }
 
