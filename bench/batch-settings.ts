@@ -1,6 +1,6 @@
 /**
  * Batch processor settings every traced target uses: nestjs-tracing's defaults
- * (lib/resolve-options.ts), given explicitly to the peers so that all of them batch,
+ * (lib/options/resolve-options.ts), given explicitly to the peers so that all of them batch,
  * queue and time out alike.
  */
 export const BATCH = {

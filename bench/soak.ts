@@ -1,7 +1,7 @@
 /**
  * Soak: does tracing keep memory flat while the collector is down, hangs, then returns?
  *
- *   npm run build && node dist/bench/soak.js [--seconds 60] [--rate 1000] [--spans 10]
+ *   npm run soak -- [--seconds 60] [--rate 1000] [--spans 10]
  *       [--pipeline guarded|stock|none] [--phases refuse,hang,recover] [--sample 5]
  *       [--gc]   (with node --expose-gc: collect garbage before each sample, so heapUsed is what is retained)
  *
@@ -40,8 +40,8 @@ import {
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SpanAttr, Trace, TracingModule } from '../lib/index.js';
-import { TracingRuntime } from '../lib/runtime/tracing-runtime.js';
+import { SpanAttr, Trace, TraceService, TracingModule } from 'nestjs-tracing';
+import { BATCH } from './batch-settings.js';
 import type { CollectorMode, FromCollector, FromLoad, LoadWindow, ToCollector, ToLoad } from './soak-child.js';
 
 const { values: args } = parseArgs({
@@ -66,9 +66,6 @@ if (!['guarded', 'stock', 'none'].includes(PIPELINE))
   throw new Error(`--pipeline must be guarded, stock or none, got ${PIPELINE}`);
 for (const phase of PHASES)
   if (!['refuse', 'hang', 'recover'].includes(phase)) throw new Error(`unknown phase ${phase}`);
-
-/** nestjs-tracing's defaults, given to the stock pipeline too so that only the guard differs. */
-const BATCH = { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 1000, exportTimeoutMillis: 10000 };
 
 // ---- the app ----
 
@@ -165,6 +162,7 @@ async function main(): Promise<void> {
   if (PIPELINE === 'stock') {
     const processor = new BatchSpanProcessor({
       exporter: countingExporter(new OTLPTraceExporter({ url }), counts),
+      // nestjs-tracing's batch defaults, so that only the guard differs
       ...BATCH,
     });
     stockProvider = new TracerProvider({
@@ -194,7 +192,7 @@ async function main(): Promise<void> {
   // longer than the load's keep-alive, so no request races a socket the server is closing
   app.getHttpServer().keepAliveTimeout = 65_000;
   const appUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/work/`;
-  const runtime = app.get(TracingRuntime);
+  const tracing = app.get(TraceService);
 
   const load = child<FromLoad>('load');
   await load.next('ready');
@@ -227,7 +225,7 @@ async function main(): Promise<void> {
     let queued: number | string = '-';
     let inFlight: number | string = '-';
     if (PIPELINE === 'guarded') {
-      const s = runtime.exportStats()[0];
+      const s = tracing.exportStats()[0];
       if (s) {
         exported = s.exported;
         dropped = s.dropped;
@@ -272,7 +270,7 @@ async function main(): Promise<void> {
   const closeMs = Date.now() - closing;
   collector.proc.send({ type: 'stats' } satisfies ToCollector);
   const final = (await collector.next('stats')) as Extract<FromCollector, { type: 'stats' }>;
-  const s = runtime.exportStats()[0];
+  const s = tracing.exportStats()[0];
   console.log(`\napp.close() took ${closeMs} ms; the collector received ${final.spans} spans in all.`);
   if (PIPELINE === 'guarded' && s) {
     console.log(
