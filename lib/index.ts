@@ -5,7 +5,7 @@ export { SpanAttr } from './decorators/span-attr.decorator.js';
 export { NoTrace } from './decorators/no-trace.decorator.js';
 export type { TraceOptions } from './engine/span-spec.js';
 export { TraceService } from './trace.service.js';
-export type { ExportStats } from './export/guarded-exporter.js';
+export type { ExportStats } from './export/export-stats.js';
 export { JaegerFileExporter } from './export/jaeger-file.exporter.js';
 export type {
   JaegerLog,

@@ -3,7 +3,7 @@ import { context, INVALID_SPAN_CONTEXT, trace, type Span, type SpanOptions } fro
 import { safeAttributes, setSafeAttribute } from './attributes/set-safe-attribute.js';
 import { namedSpanSpec } from './engine/span-spec.js';
 import { tracedCall } from './engine/traced-call.js';
-import type { ExportStats } from './export/guarded-exporter.js';
+import type { ExportStats } from './export/export-stats.js';
 import { runtimeOf } from './runtime/active-runtime.js';
 import { TracingRuntime } from './runtime/tracing-runtime.js';
 

@@ -9,7 +9,8 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { RedactingSpanProcessor } from '../attributes/redacting-processor.js';
 import { createSpanProcessors } from '../export/create-span-processors.js';
-import type { ExportStats, GuardedExporter } from '../export/guarded-exporter.js';
+import type { ExportStats } from '../export/export-stats.js';
+import type { GuardedExporter } from '../export/guarded-exporter.js';
 import { resolveOptions, type ResolvedOptions } from '../options/resolve-options.js';
 import { TRACER_NAME } from '../tracing.constants.js';
 import { shutdownTimedOut, tracingFault, usingGlobalProvider } from '../options/messages.js';
