@@ -1,9 +1,12 @@
 import type { Attributes, AttributeValue, Span } from '@opentelemetry/api';
-import type { ResolvedOptions } from '../options/resolve-options.js';
-import { REDACTED } from './redact.js';
+import { REDACTED, type Redactor } from './redact.js';
 import { toAttributeValue } from './to-attribute-value.js';
 
-type Limits = Pick<ResolvedOptions, 'attributeValueLengthLimit' | 'redact'>;
+/** What making a value safe depends on (the resolved options have both). */
+export interface Limits {
+  attributeValueLengthLimit: number;
+  redact: Redactor;
+}
 
 /**
  * The one way the library turns a value it did not make itself into an attribute:
