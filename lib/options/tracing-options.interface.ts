@@ -104,7 +104,7 @@ export interface TracingModuleOptions {
   autoTrace?: false | AutoTraceOptions;
   /** Requests left without a server span, e.g. health checks. */
   ignore?: IgnoreRule[];
-  /** CLIENT spans and context propagation for outgoing fetch and node:http requests. Default true. */
+  /** CLIENT spans and context propagation for global fetch and @nestjs/axios HttpService calls (not other node:http clients). Default true. */
   traceOutgoingHttp?: boolean;
   /**
    * Longest string kept in an attribute; longer values are cut. Arrays are cut where their
