@@ -28,7 +28,7 @@ export interface JaegerOptions {
 }
 
 export interface FileExporterOptions {
-  /** File to write (created if missing): Jaeger UI's "Upload JSON" form, one entry per trace. */
+  /** File to write: Jaeger UI's "Upload JSON" form, one entry per trace. */
   path: string;
 }
 
