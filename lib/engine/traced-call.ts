@@ -1,7 +1,7 @@
 import { context, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
 import { isObservable, Observable } from 'rxjs';
 import { setSafeAttribute } from '../attributes/set-safe-attribute.js';
-import { runtimeOf } from '../runtime/active-runtime.js';
+import { runtimeIn, runtimeOf, withRuntime } from '../runtime/active-runtime.js';
 import { subscribeInSpan } from './subscribe-in-span.js';
 import type { TracingRuntime } from '../runtime/tracing-runtime.js';
 import type { AnyMethod } from './method.js';
@@ -16,7 +16,18 @@ import type { SpanSpec } from './span-spec.js';
  */
 export function tracedCall(spec: SpanSpec, method: AnyMethod, self: unknown, args: IArguments): unknown {
   const parent = context.active();
-  const runtime = runtimeOf(parent);
+  return tracedCallIn(parent, runtimeOf(parent), spec, method, self, args);
+}
+
+/** tracedCall for a caller that already read the active context and knows the app (automatic spans). */
+export function tracedCallIn(
+  parent: Context,
+  runtime: TracingRuntime,
+  spec: SpanSpec,
+  method: AnyMethod,
+  self: unknown,
+  args: IArguments,
+): unknown {
   if (runtime.ownsSampler && willNotRecord(parent, runtime)) return Reflect.apply(method, self, args);
 
   let span: Span;
@@ -33,6 +44,8 @@ export function tracedCall(spec: SpanSpec, method: AnyMethod, self: unknown, arg
       if (spec.params.length > 0 && span.isRecording()) recordParams(span, spec, args, runtime);
     }
     spanContext = trace.setSpan(parent, span);
+    // a root span (a job, a script) carries its app, so automatic spans beneath it know where they belong
+    if (runtimeIn(parent) === undefined) spanContext = withRuntime(spanContext, runtime);
   } catch (error) {
     runtime.report('starting a span', error);
     return Reflect.apply(method, self, args);

@@ -39,7 +39,7 @@ describe('request context across body stream events (express)', () => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'uploads', exporter })],
+      imports: [TracingModule.forRoot({ serviceName: 'uploads', exporter, autoTrace: false })],
       controllers: [UploadController],
       providers: [UploadService],
     }).compile();

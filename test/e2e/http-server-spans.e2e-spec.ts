@@ -117,7 +117,9 @@ describe.each(PLATFORMS)('HTTP server spans on %s', (platform) => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'orders', exporter, ignore: ['/orders/health/live'] })],
+      imports: [
+        TracingModule.forRoot({ serviceName: 'orders', exporter, ignore: ['/orders/health/live'], autoTrace: false }),
+      ],
       controllers: [OrdersController],
       providers: [OrdersService, RoleGuard],
     }).compile();

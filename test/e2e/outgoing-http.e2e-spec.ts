@@ -56,7 +56,7 @@ describe('trace context across two services over HTTP', () => {
   beforeAll(async () => {
     pricing = await listen(
       await Test.createTestingModule({
-        imports: [TracingModule.forRoot({ serviceName: 'pricing', exporter: pricingExporter })],
+        imports: [TracingModule.forRoot({ serviceName: 'pricing', exporter: pricingExporter, autoTrace: false })],
         controllers: [PricesController],
       }).compile(),
       'fastify',
@@ -64,7 +64,10 @@ describe('trace context across two services over HTTP', () => {
     pricingUrl = baseUrl(pricing);
     gateway = await listen(
       await Test.createTestingModule({
-        imports: [TracingModule.forRoot({ serviceName: 'gateway', exporter: gatewayExporter }), HttpModule],
+        imports: [
+          TracingModule.forRoot({ serviceName: 'gateway', exporter: gatewayExporter, autoTrace: false }),
+          HttpModule,
+        ],
         controllers: [QuoteController],
         providers: [PricingClient],
       }).compile(),

@@ -92,9 +92,13 @@ describe('sample-app: gateway, inventory and pricing writing one Jaeger UI file'
     const order = traces.find((t) => rootOf(t)[0]?.operationName === 'POST /orders' && t.spans.length > 3)!;
     expect(new Set(order.spans.map((s) => service(order, s)))).toEqual(new Set(['gateway', 'inventory', 'pricing']));
     const quote = order.spans.find((s) => s.operationName === 'PricingService.quote')!;
-    const handler = order.spans.find((s) => s.spanID === quote.references?.[0]?.spanID)!;
-    const sender = order.spans.find((s) => s.spanID === handler.references?.[0]?.spanID)!;
-    expect([service(order, handler), tag(handler, 'span.kind')]).toEqual(['pricing', 'server']);
+    const parentOf = (span: JaegerSpan) => order.spans.find((s) => s.spanID === span.references?.[0]?.spanID)!;
+    // the service call runs in the automatic handler span, beneath the message's SERVER span
+    const handler = parentOf(quote);
+    expect([handler.operationName, tag(handler, 'nestjs.type')]).toEqual(['PricingController.quote', 'handler']);
+    const server = parentOf(handler);
+    const sender = parentOf(server);
+    expect([service(order, server), tag(server, 'span.kind')]).toEqual(['pricing', 'server']);
     expect([service(order, sender), tag(sender, 'span.kind')]).toEqual(['gateway', 'client']);
     const inventoryRoot = order.spans.find((s) => s.operationName === 'POST /stock/:sku/reservations')!;
     const client = order.spans.find((s) => s.spanID === inventoryRoot.references?.[0]?.spanID)!;

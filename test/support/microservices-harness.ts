@@ -217,7 +217,7 @@ export async function startWorker(
   exporter?: InMemorySpanExporter,
 ): Promise<INestMicroservice> {
   const moduleRef = await Test.createTestingModule({
-    imports: exporter ? [TracingModule.forRoot({ serviceName: 'orders-worker', exporter })] : [],
+    imports: exporter ? [TracingModule.forRoot({ serviceName: 'orders-worker', exporter, autoTrace: false })] : [],
     controllers: [workerController(p)],
     providers: [OrdersLedger],
   }).compile();
@@ -238,7 +238,7 @@ export async function startGateway(
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      TracingModule.forRoot({ serviceName: 'gateway', exporter }),
+      TracingModule.forRoot({ serviceName: 'gateway', exporter, autoTrace: false }),
       ClientsModule.register([
         { name: ORDERS, ...orders },
         { name: PLAIN, ...plain },

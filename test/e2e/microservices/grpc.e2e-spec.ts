@@ -160,7 +160,7 @@ class GrpcGateway implements OnModuleInit {
 
 async function startGrpcWorker(port: number, exporter?: InMemorySpanExporter): Promise<INestMicroservice> {
   const moduleRef = await Test.createTestingModule({
-    imports: exporter ? [TracingModule.forRoot({ serviceName: 'orders-worker', exporter })] : [],
+    imports: exporter ? [TracingModule.forRoot({ serviceName: 'orders-worker', exporter, autoTrace: false })] : [],
     controllers: [OrdersGrpc],
     providers: [OrdersLedger, Summer],
   }).compile();
@@ -189,7 +189,7 @@ describe('microservices over gRPC', () => {
     plainWorker = await startGrpcWorker(plainPort);
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TracingModule.forRoot({ serviceName: 'gateway', exporter: gatewayExporter }),
+        TracingModule.forRoot({ serviceName: 'gateway', exporter: gatewayExporter, autoTrace: false }),
         ClientsModule.register([
           { name: 'ORDERS', ...grpcOptions(port) },
           { name: 'PLAIN', ...grpcOptions(plainPort) },

@@ -59,7 +59,7 @@ describe('TCP envelope details', () => {
 
   beforeAll(async () => {
     const workerModule = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'calculator', exporter: workerExporter })],
+      imports: [TracingModule.forRoot({ serviceName: 'calculator', exporter: workerExporter, autoTrace: false })],
       controllers: [Calculator],
     }).compile();
     worker = workerModule.createNestMicroservice({
@@ -70,7 +70,7 @@ describe('TCP envelope details', () => {
     await worker.listen();
     const clientModule = await Test.createTestingModule({
       imports: [
-        TracingModule.forRoot({ serviceName: 'caller', exporter: clientExporter }),
+        TracingModule.forRoot({ serviceName: 'caller', exporter: clientExporter, autoTrace: false }),
         ClientsModule.register([
           { name: 'CALC', transport: Transport.TCP, options: { host: '127.0.0.1', port: portOf(worker) } },
         ]),
