@@ -4,7 +4,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import type { Module } from '@nestjs/core/injector/module.js';
 import { OWN_MODULE } from '../../tracing.constants.js';
 import { methodNames } from './methods.js';
-import { classOf, enhancersDeclaredOn, type EnhancerRole } from './nest-metadata.accessor.js';
+import { classOf, enhancersDeclaredOn, globalEnhancerRole, type EnhancerRole } from './nest-metadata.accessor.js';
 
 /** The classes of one app, by the part they play, as Nest's container knows them once scanned. */
 export interface AppClasses {
@@ -47,12 +47,15 @@ export function exploreApp(container: ModulesContainer): AppClasses {
     }
     for (const wrapper of moduleRef.providers.values()) {
       if (wrapper.metatype === moduleRef.metatype) continue; // the module class itself
+      // APP_GUARD & co. made by a factory reach the app's config, where enhancers watches them
+      const role = globalEnhancerRole(wrapper.token);
       if (wrapper.isFactory) {
-        found.madeByFactory.push(wrapper);
+        if (!role) found.madeByFactory.push(wrapper);
         continue;
       }
       const target = wrapper.metatype ? (wrapper.metatype as Type) : classOf(wrapper.instance);
-      if (!target || found.providers.includes(target)) continue;
+      if (target && role) addRole(found.enhancers, target, role);
+      if (!target || role || found.providers.includes(target)) continue;
       found.providers.push(target);
       // gateways and resolvers declare enhancers as controllers do
       addDeclaredEnhancers(found.enhancers, target);

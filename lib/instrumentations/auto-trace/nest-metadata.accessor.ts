@@ -8,6 +8,7 @@ import {
   PIPES_METADATA,
   ROUTE_ARGS_METADATA,
 } from '@nestjs/common/constants.js';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { findMethod } from './methods.js';
 
 /*
@@ -35,6 +36,19 @@ const ROLE_OF_KEY: Array<[string, EnhancerRole]> = [
   [INTERCEPTORS_METADATA, 'interceptor'],
   [EXCEPTION_FILTERS_METADATA, 'filter'],
 ];
+
+const ROLE_OF_TOKEN: Array<[string, EnhancerRole]> = [
+  [APP_GUARD, 'guard'],
+  [APP_PIPE, 'pipe'],
+  [APP_INTERCEPTOR, 'interceptor'],
+  [APP_FILTER, 'filter'],
+];
+
+/** The role of an `APP_GUARD`/`APP_PIPE`/`APP_INTERCEPTOR`/`APP_FILTER` provider (Nest suffixes each token with an id). */
+export function globalEnhancerRole(token: unknown): EnhancerRole | undefined {
+  if (typeof token !== 'string') return undefined;
+  return ROLE_OF_TOKEN.find(([prefix]) => token === prefix || token.startsWith(`${prefix} `))?.[1];
+}
 
 /** An HTTP route handler (`@Get()`, `@Post()`, ...). */
 export function isRouteHandler(method: unknown): boolean {
