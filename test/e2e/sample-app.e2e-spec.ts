@@ -108,6 +108,27 @@ describe('sample-app: gateway, inventory and pricing writing one Jaeger UI file'
     expect(tag(inventoryRoot, 'http.response.status_code')).toBe(201);
   });
 
+  it('shows the automatic guard, pipe, handler and provider spans with no decorator on them', () => {
+    const order = traces.find((t) => rootOf(t)[0]?.operationName === 'POST /orders' && t.spans.length > 3)!;
+    const root = rootOf(order)[0]!;
+    const named = (name: string) => order.spans.find((s) => s.operationName === name)!;
+    const parentName = (name: string) =>
+      order.spans.find((s) => s.spanID === named(name).references?.[0]?.spanID)?.operationName;
+    expect(['ApiKeyGuard.canActivate', 'ValidationPipe.transform', 'OrdersController.place'].map(parentName)).toEqual([
+      root.operationName,
+      root.operationName,
+      root.operationName,
+    ]);
+    expect(tag(named('ApiKeyGuard.canActivate'), 'nestjs.type')).toBe('guard');
+    expect(tag(named('ValidationPipe.transform'), 'nestjs.type')).toBe('pipe');
+    expect(tag(named('OrdersController.place'), 'nestjs.type')).toBe('handler');
+    expect(parentName('OrdersService.place')).toBe('OrdersController.place');
+    // pricing has no @Trace(): `providers: true` traces its service, @SpanAttr included
+    expect(tag(named('PricingService.quote'), 'nestjs.type')).toBe('provider');
+    expect(tag(named('PricingService.quote'), 'product.sku')).toBe('chair');
+    expect(parentName('PricingService.discounted')).toBe('PricingService.quote');
+  });
+
   it('marks the failing steps of the 500 route as errors in both services', () => {
     const report = traces.find((t) => rootOf(t)[0]?.operationName === 'GET /reports/daily')!;
     const failed = report.spans.filter((s) => tag(s, 'error') === true);
