@@ -56,6 +56,15 @@ class AutoOrders extends Orders {
     return id.length * 10;
   }
 }
+/** The same again for the unsampled runtime: one app per class, as in a real process. */
+class UnsampledAutoOrders extends AutoOrders {
+  override async find(id: string): Promise<{ id: string; total: number }> {
+    return { id, total: this.price(id) };
+  }
+  override price(id: string): number {
+    return id.length * 10;
+  }
+}
 class TracedOrders extends Orders {
   @Trace()
   override async find(id: string): Promise<{ id: string; total: number }> {
@@ -122,6 +131,7 @@ function requestCase(id: string, label: string, orders: Orders, runtime: Tracing
 function cases(sampled: TracingRuntime, unsampled: TracingRuntime): Case[] {
   const plain = new Orders();
   const auto = new AutoOrders();
+  const unsampledAuto = new UnsampledAutoOrders();
   const traced = new TracedOrders();
   const inRequest = (runtime: TracingRuntime) =>
     withRuntime(trace.setSpan(ROOT_CONTEXT, runtime.tracer.startSpan('request')), runtime);
@@ -145,7 +155,7 @@ function cases(sampled: TracingRuntime, unsampled: TracingRuntime): Case[] {
     sync('sampled_auto', 'automatic sync, in a sampled request', 'sampled', sampledCtx, auto),
     sync('plain', 'plain call', 'unsampled', unsampledCtx, plain),
     sync('unsampled_trace', '@Trace(), in an unsampled request', 'unsampled', unsampledCtx, traced),
-    sync('unsampled_auto', 'automatic, in an unsampled request', 'unsampled', unsampledCtx, auto),
+    sync('unsampled_auto', 'automatic, in an unsampled request', 'unsampled', unsampledCtx, unsampledAuto),
     sync('outside_auto', 'automatic, outside any traced work', 'unsampled', ROOT_CONTEXT, auto),
   ];
 }
@@ -180,9 +190,13 @@ export async function runAutoMicro(options: {
   const unsampled = await TracingRuntime.start(
     resolveOptions({ serviceName: 'bench-auto', exporter: new DiscardingExporter(), sampleRatio: 0 }),
   );
-  const undo = [sampled, unsampled].flatMap((runtime) =>
+  const patched: Array<[TracingRuntime, typeof AutoOrders]> = [
+    [sampled, AutoOrders],
+    [unsampled, UnsampledAutoOrders],
+  ];
+  const undo = patched.flatMap(([runtime, target]) =>
     (['find', 'price'] as const).map((key) =>
-      traceMethodIn(runtime, AutoOrders, key, autoSpanSpec(AutoOrders, key, 'provider')),
+      traceMethodIn(runtime, target, key, autoSpanSpec(target, key, 'provider')),
     ),
   );
   const all = cases(sampled, unsampled);

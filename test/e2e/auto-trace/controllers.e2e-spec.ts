@@ -16,7 +16,8 @@ import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { SpanStatusCode } from '@opentelemetry/api';
 import request from 'supertest';
-import { NoTrace, Trace, type TracingModuleOptions } from 'nestjs-tracing';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { NoTrace, Trace, TraceService, TracingModule, type TracingModuleOptions } from 'nestjs-tracing';
 import { SpanRecorder, TracingTestingModule } from 'nestjs-tracing/testing';
 import { listen, PLATFORMS } from '../../support/platforms.js';
 
@@ -163,5 +164,25 @@ describe.each(PLATFORMS)('automatic handler spans (%s)', (platform) => {
     ({ app, recorder } = await boot(platform, { autoTrace: false }));
     await request(app.getHttpServer()).get('/items/7').expect(203);
     expect(recorder.spans().map((s) => s.name)).toEqual(['GET /items/:id']);
+  });
+
+  it('takes autoTrace from forRootAsync as from forRoot (here excluding a class by name)', async () => {
+    const exporter = new InMemorySpanExporter();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TracingModule.forRootAsync({
+          useFactory: async () => ({ serviceName: 'async', exporter, autoTrace: { exclude: ['ItemsController'] } }),
+        }),
+      ],
+      controllers: [ItemsController, ScopedController],
+      providers: [RoleGuard, RequestCounter],
+    }).compile();
+    app = await listen(moduleRef, platform);
+    await request(app.getHttpServer()).get('/items/7').expect(203);
+    await request(app.getHttpServer()).get('/scoped').expect(200);
+    await app.get(TraceService).forceFlush();
+    const names = exporter.getFinishedSpans().map((s) => s.name);
+    expect(names).toContain('ScopedController.get');
+    expect(names).not.toContain('ItemsController.item');
   });
 });
