@@ -3,6 +3,7 @@ import type { ResolvedAutoTrace } from '../../options/auto-trace.js';
 import { providersUndecided } from '../../options/messages.js';
 import type { TracingRuntime } from '../../runtime/tracing-runtime.js';
 import { AutoSpans } from '../auto-trace/auto-spans.js';
+import { findMethod } from '../auto-trace/methods.js';
 import { classOf } from '../auto-trace/nest-metadata.accessor.js';
 import type { AppClasses } from '../auto-trace/nest-explorer.js';
 import { autoTraceableMethods, isAutoTraceableClass } from '../auto-trace/traceable.js';
@@ -47,6 +48,7 @@ function traceProviders(runtime: TracingRuntime, autoTrace: ResolvedAutoTrace, t
   for (const target of chosen) {
     if (!library || library.has(target)) continue;
     for (const key of autoTraceableMethods(target)) {
+      if (key === 'use' && isMiddlewareUse(target)) continue;
       if (choose === true || asks(choose, target, key, runtime)) spans.trace(target, key, 'provider');
     }
   }
@@ -61,4 +63,13 @@ function asks(choose: ResolvedAutoTrace['providers'], target: Type, key: string,
     runtime.report('autoTrace.providers', error);
     return false;
   }
+}
+
+/**
+ * A middleware class listed as a provider too: its `use(req, res, next)` is the middleware
+ * instrumentation's (a span that ends at next()), not a provider span around the whole rest
+ * of the request. Which classes are middleware is known only once configure() runs.
+ */
+function isMiddlewareUse(target: Type): boolean {
+  return (findMethod(target.prototype as object, 'use')?.length ?? 0) >= 3;
 }

@@ -97,6 +97,14 @@ class ScopedStore {
   }
 }
 
+/** Listed as a provider too: providers: true must leave its `use` to the middleware span. */
+@Injectable()
+class StampMiddleware {
+  use(_req: unknown, _res: unknown, next: () => void) {
+    next();
+  }
+}
+
 function poweredBy(_req: unknown, res: { setHeader(k: string, v: string): void }, next: () => void) {
   res.setHeader('x-powered-by', 'shop');
   next();
@@ -140,6 +148,7 @@ class FormsController {
 @Module({
   controllers: [FormsController],
   providers: [
+    StampMiddleware,
     ScopedGuard,
     QuietGuard,
     ScopedStore,
@@ -154,7 +163,7 @@ class FormsController {
 })
 class FormsModule implements NestModule {
   configure(consumer: MiddlewareConsumer) {
-    consumer.apply(poweredBy).forRoutes(FormsController);
+    consumer.apply(poweredBy, StampMiddleware).forRoutes(FormsController);
     consumer.apply(answersItself).forRoutes('forms/answered').apply(refuses).forRoutes('forms/refused');
   }
 }
@@ -201,6 +210,9 @@ describe.each(PLATFORMS)('enhancers and middleware in every form (%s)', (platfor
       ]),
     );
     expect(recorder.find('poweredBy').attributes).toMatchObject({ 'nestjs.type': 'middleware' });
+    const server = recorder.find('GET /forms/echo/:word').spanContext().spanId;
+    expect(recorder.find('StampMiddleware.use').attributes['nestjs.type']).toBe('middleware');
+    expect(recorder.find('ScopedGuard.canActivate').parentSpanContext?.spanId).toBe(server);
     expect(names.filter((n) => n === 'ScopedStore.read')).toHaveLength(1);
     expect(recorder.find('ScopedStore.read').attributes['nestjs.type']).toBeUndefined();
     expect(names).not.toContain('QuietGuard.canActivate'); // @NoTrace on the class

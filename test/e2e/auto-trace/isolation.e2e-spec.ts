@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import {
   Controller,
   Get,
+  Inject,
   Injectable,
   Module,
   UseGuards,
@@ -86,23 +87,31 @@ class Clock implements OnModuleInit {
   }
 }
 
+/** Made by a factory: its class is known only once the factory ran. */
+class Calendar {
+  today() {
+    return 'monday';
+  }
+}
+
 @Controller('clock')
 class ClockController {
   constructor(
     private readonly clock: Clock,
     private readonly config: ConfigService,
+    @Inject('CALENDAR') private readonly calendar: Calendar,
   ) {}
   @Get()
   read() {
     this.clock.onModuleInit();
-    return { tick: this.clock.tick(), zone: this.config.get<string>('TZ_NAME', 'UTC') };
+    return { tick: this.clock.tick(), zone: this.config.get<string>('TZ_NAME', 'UTC'), day: this.calendar.today() };
   }
 }
 
 @Module({
   imports: [ConfigModule.forRoot({ ignoreEnvFile: true })],
   controllers: [ClockController],
-  providers: [Clock],
+  providers: [Clock, { provide: 'CALENDAR', useFactory: () => new Calendar() }],
 })
 class ClockModule {}
 
@@ -112,7 +121,7 @@ describe('which provider methods get a span', () => {
       imports: [TracingTestingModule.forRoot({ serviceName: 'clock', autoTrace: providers }), ClockModule],
     }).compile();
     const app = await listen(moduleRef, 'express');
-    await request(app.getHttpServer()).get('/clock').expect(200, { tick: 42, zone: 'UTC' });
+    await request(app.getHttpServer()).get('/clock').expect(200, { tick: 42, zone: 'UTC', day: 'monday' });
     const names = app
       .get(SpanRecorder)
       .spans()
@@ -123,7 +132,7 @@ describe('which provider methods get a span', () => {
 
   it("traces the app's own methods, not lifecycle hooks, getters, nor providers of packages", async () => {
     const names = await boot({ providers: true });
-    expect(names.sort()).toEqual(['ClockController.read', 'Clock.tick', 'GET /clock'].sort());
+    expect(names.sort()).toEqual(['Calendar.today', 'ClockController.read', 'Clock.tick', 'GET /clock'].sort());
   });
 
   it('asks a function about every method, packages included', async () => {
