@@ -10,7 +10,7 @@
  *   --duration S         measured seconds per macro run
  *   --warmup S           warm-up seconds before each macro run
  *   --connections N      autocannon connections (default 50)
- *   --cases LIST         micro: only these groups (request,sync,child,async,observable,unsampled,attrs,reference)
+ *   --cases LIST         micro: only these groups (request,sync,child,async,observable,unsampled,attrs,reference,auto)
  *   --no-floor           micro: skip the raw-SDK floor measurement
  *   --extra-target ID=FILE  also serve FILE (a built target script, e.g. one importing a patched
  *                        copy of dist/lib) in the same alternating rounds; repeatable
@@ -28,6 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMacro, type MacroReport, type PlatformReport } from './macro.js';
 import { runMicro, type MicroReport } from './micro.js';
+import { printAutoMicro, runAutoMicro } from './auto-trace.js';
 import type { SinkStats } from './otlp-sink.js';
 import { formatDiff, formatProfile, loadProfiles } from './profile-summary.js';
 import type { Summary } from './stats.js';
@@ -479,6 +480,10 @@ async function main(): Promise<void> {
         log,
       });
       printMicro(micro);
+      if (!args.groups || args.groups.includes('auto')) {
+        const auto = await runAutoMicro({ rounds: args.rounds ?? (quick ? 3 : 7), caseMs: quick ? 60 : 200, log });
+        printAutoMicro(Object.assign(micro, auto));
+      }
     }
     if (args.only !== 'micro') {
       const duration = args.duration ?? (quick ? 2 : 4);

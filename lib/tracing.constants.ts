@@ -7,3 +7,5 @@ export const TRACER_NAME = 'nestjs-tracing';
 
 /** The injection token of the resolved options (`@Inject(getTracingOptionsToken())`). */
 export const getTracingOptionsToken = (): symbol => TRACING_OPTIONS;
+/** Marks the library's own modules: nothing they declare gets an automatic span. */
+export const OWN_MODULE = Symbol('nestjs-tracing:own-module');

@@ -2,11 +2,15 @@ import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModule
 import { DiscoveryService, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { INSTRUMENTATIONS } from './instrumentations/index.js';
 import type { InstrumentedApp } from './instrumentations/instrumentation.js';
+import { PreparedInstrumentations } from './instrumentations/prepared-instrumentations.js';
 import type { ResolvedOptions } from './options/resolve-options.js';
 import { TracingRuntime } from './runtime/tracing-runtime.js';
 import { TRACING_OPTIONS } from './tracing.constants.js';
 
-/** Enables the instrumentations once the app's modules exist; undoes them and flushes every span on close. */
+/**
+ * Enables the instrumentations once the app's modules exist (their `prepare` phase ran
+ * earlier, see PreparedInstrumentations); undoes both and flushes every span on close.
+ */
 @Injectable()
 export class TracingLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly undo: Array<() => void> = [];
@@ -16,6 +20,7 @@ export class TracingLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(TRACING_OPTIONS) private readonly options: ResolvedOptions,
     private readonly discovery: DiscoveryService,
     private readonly modules: ModulesContainer,
+    private readonly prepared: PreparedInstrumentations,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
@@ -26,10 +31,11 @@ export class TracingLifecycle implements OnModuleInit, OnApplicationShutdown {
       options: this.options,
       discovery: this.discovery,
       modules: this.modules,
+      classes: this.prepared.classes,
       httpAdapter: this.adapterHost?.httpAdapter,
     };
     for (const instrumentation of INSTRUMENTATIONS) {
-      if (!instrumentation.isEnabled(this.options)) continue;
+      if (!instrumentation.enable || !instrumentation.isEnabled(this.options)) continue;
       try {
         const undo = instrumentation.enable(app);
         if (undo) this.undo.push(undo);
@@ -47,6 +53,7 @@ export class TracingLifecycle implements OnModuleInit, OnApplicationShutdown {
         this.runtime.report('removing an instrumentation', error);
       }
     }
+    this.prepared.release(this.runtime);
     await this.runtime.shutdown();
   }
 }

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
+import { ApplicationConfig } from '@nestjs/core/application-config.js';
+import { PreparedInstrumentations } from './instrumentations/prepared-instrumentations.js';
 import { resolveOptions, type ResolvedOptions } from './options/resolve-options.js';
 import type {
   TracingModuleAsyncOptions,
@@ -8,7 +10,7 @@ import type {
 } from './options/tracing-options.interface.js';
 import { TracingRuntime } from './runtime/tracing-runtime.js';
 import { TraceService } from './trace.service.js';
-import { TRACING_MODULE_OPTIONS, TRACING_OPTIONS } from './tracing.constants.js';
+import { OWN_MODULE, TRACING_MODULE_OPTIONS, TRACING_OPTIONS } from './tracing.constants.js';
 import { TracingLifecycle } from './tracing.lifecycle.js';
 
 const coreProviders: Provider[] = [
@@ -23,6 +25,17 @@ const coreProviders: Provider[] = [
     inject: [TRACING_OPTIONS],
     useFactory: (options: ResolvedOptions) => TracingRuntime.start(options),
   },
+  {
+    provide: PreparedInstrumentations,
+    inject: [TracingRuntime, TRACING_OPTIONS, ModulesContainer, ApplicationConfig],
+    // runs while Nest instantiates the app: the one moment before app.init() captures handlers
+    useFactory: (
+      runtime: TracingRuntime,
+      options: ResolvedOptions,
+      modules: ModulesContainer,
+      config: ApplicationConfig,
+    ) => PreparedInstrumentations.prepare(runtime, options, modules, config),
+  },
   TraceService,
   TracingLifecycle,
 ];
@@ -31,6 +44,8 @@ const exported = [TraceService, TRACING_OPTIONS];
 
 @Module({})
 export class TracingModule {
+  static readonly [OWN_MODULE] = true;
+
   static forRoot(options: TracingModuleOptions = {}): DynamicModule {
     return {
       module: TracingModule,

@@ -3,16 +3,22 @@
  * provider, processors (redaction, counted queue, batch processor, export guard) and
  * sampler. Outside a request, traced code reports to the most recently started app.
  */
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Module, type DynamicModule, type INestApplication, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ProxyTracerProvider, trace, type Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, type Sampler, type SpanExporter } from '@opentelemetry/sdk-trace';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { TraceService, TracingModule } from 'nestjs-tracing';
+import { TraceService, TracingModule, type TracingModuleOptions } from 'nestjs-tracing';
 import { BATCH } from '../batch-settings.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** More for the app than the defaults: module options (e.g. `autoTrace`) and providers. */
+export interface MicroAppExtras {
+  tracing?: Partial<TracingModuleOptions>;
+  providers?: Provider[];
+}
 
 export interface MicroApp {
   app: INestApplication;
@@ -24,10 +30,11 @@ export interface MicroApp {
 
 @Module({})
 class MicroModule {
-  static with(exporter: SpanExporter, sampleRatio: number): DynamicModule {
+  static with(exporter: SpanExporter, sampleRatio: number, extra: MicroAppExtras = {}): DynamicModule {
     return {
       module: MicroModule,
-      imports: [TracingModule.forRoot({ serviceName: 'bench-micro', exporter, sampleRatio })],
+      imports: [TracingModule.forRoot({ serviceName: 'bench-micro', exporter, sampleRatio, ...extra.tracing })],
+      providers: extra.providers ?? [],
     };
   }
 }
@@ -41,8 +48,9 @@ export async function startMicroApp(
   exporter: SpanExporter,
   sampleRatio: number,
   handler: RequestListener = () => {},
+  extra: MicroAppExtras = {},
 ): Promise<MicroApp> {
-  const app = await NestFactory.create(MicroModule.with(exporter, sampleRatio), { logger: false });
+  const app = await NestFactory.create(MicroModule.with(exporter, sampleRatio, extra), { logger: false });
   const server = app.getHttpServer() as Server;
   if (server.listenerCount('request') !== 1) throw new Error('expected the framework to own one request listener');
   server.removeAllListeners('request');

@@ -13,7 +13,7 @@ type FakeRequest = IncomingMessage & { route: { path: string } };
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** What the HTTP server hands its 'request' listeners, as far as a server span reads it. */
-function fakeExchange(i: number): { req: FakeRequest; res: ServerResponse } {
+export function fakeExchange(i: number): { req: FakeRequest; res: ServerResponse } {
   const req = Object.assign(new EventEmitter(), {
     url: `/orders/${i}`,
     method: 'GET',
@@ -31,7 +31,7 @@ function fakeExchange(i: number): { req: FakeRequest; res: ServerResponse } {
 }
 
 /** The framework's part: run the handler, then send the response ('finish', then 'close'). */
-function respond(res: ServerResponse, work: Promise<unknown>, done: () => void): void {
+export function respond(res: ServerResponse, work: Promise<unknown>, done: () => void): void {
   void work.then(() => {
     res.emit('finish');
     res.emit('close');
@@ -64,7 +64,7 @@ function rawServerRequest(tracer: Tracer, orders: RawOrders, req: FakeRequest, r
 }
 
 /** A request case: `n` fake requests emitted on `server` one after the other, each awaited. */
-function requestCase(
+export function requestCase(
   id: string,
   label: string,
   spans: number,

@@ -43,11 +43,11 @@ const tracer = provider.getTracer('bench-raw');
 
 const FIND: SpanOptions = {
   kind: SpanKind.INTERNAL,
-  attributes: { 'code.function.name': 'RawOrdersService.find', 'code.namespace': 'RawOrdersService' },
+  attributes: { 'code.function.name': 'RawOrdersService.find' },
 };
 const PRICE: SpanOptions = {
   kind: SpanKind.INTERNAL,
-  attributes: { 'code.function.name': 'RawOrdersService.price', 'code.namespace': 'RawOrdersService' },
+  attributes: { 'code.function.name': 'RawOrdersService.price' },
 };
 
 class RawOrdersService implements Orders {

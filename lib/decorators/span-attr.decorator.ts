@@ -4,8 +4,9 @@ import type { SpanAttrParam } from '../engine/span-spec.js';
 /**
  * Records this argument on the method's span as attribute `key`. Primitives and arrays of
  * primitives are kept as they are; anything else goes through `map`, else becomes JSON,
- * capped at `attributeValueLengthLimit`. `undefined` is skipped. Needs `@Trace()` on the
- * method or its class. `T` is whatever `map` declares it takes.
+ * capped at `attributeValueLengthLimit`. `undefined` is skipped. Needs a span on the method:
+ * `@Trace()` on it or its class, or an automatic span (`autoTrace`). `T` is whatever `map`
+ * declares it takes.
  */
 export function SpanAttr<T>(key: string, map?: (value: T) => unknown): ParameterDecorator {
   if (typeof key !== 'string' || key === '') throw new Error('@SpanAttr(key) needs a non-empty attribute key');

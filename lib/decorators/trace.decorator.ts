@@ -6,6 +6,11 @@ import { tracedCall } from '../engine/traced-call.js';
 
 const TRACED = Symbol('nestjs-tracing:traced');
 
+/** True for a method `@Trace()` wrapped: an explicit span wins over an automatic one. */
+export function isTraced(method: unknown): boolean {
+  return typeof method === 'function' && (method as { [TRACED]?: true })[TRACED] === true;
+}
+
 /**
  * Wraps calls in a span. On a method: one span per call, named `ClassName.method` unless
  * `name` is given. On a class: every own prototype method (not the constructor, getters

@@ -31,7 +31,8 @@ export function createSpanSpec(
 ): SpanSpec {
   const qualified = `${className}.${methodName}`;
   const kind = options.kind ?? SpanKind.INTERNAL;
-  const attributes = { 'code.function.name': qualified, 'code.namespace': className, ...options.attributes };
+  // semconv: `code.function.name` is fully qualified; `code.namespace` is deprecated in its favour
+  const attributes = { 'code.function.name': qualified, ...options.attributes };
   return { name: name ?? qualified, options: { kind, attributes }, kindOnly: { kind }, attributes, params };
 }
 

@@ -1,6 +1,5 @@
-import { context, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
+import { context, type Context, type Span } from '@opentelemetry/api';
 import { isObservable, Observable } from 'rxjs';
-import { setSafeAttribute } from '../attributes/set-safe-attribute.js';
 import { runtimeOf } from '../runtime/active-runtime.js';
 import { subscribeInSpan } from './subscribe-in-span.js';
 import type { TracingRuntime } from '../runtime/tracing-runtime.js';
@@ -8,6 +7,7 @@ import type { AnyMethod } from './method.js';
 import { isThenable, type Thenable } from './thenable.js';
 import { endWithFailure } from './span-outcome.js';
 import type { SpanSpec } from './span-spec.js';
+import { spanContextOf, startSpanIn } from './start-span.js';
 
 /**
  * Runs `method` inside a span described by `spec`. The span ends when the work ends:
@@ -17,27 +17,29 @@ import type { SpanSpec } from './span-spec.js';
  */
 export function tracedCall(spec: SpanSpec, method: AnyMethod, self: unknown, args: IArguments): unknown {
   const parent = context.active();
-  const runtime = runtimeOf(parent);
-  if (runtime.ownsSampler && willNotRecord(parent, runtime)) return Reflect.apply(method, self, args);
+  return tracedCallIn(parent, runtimeOf(parent), spec, method, self, args);
+}
 
-  let span: Span;
-  let spanContext: Context;
+/** tracedCall for a caller that already read the active context and knows the app (automatic spans). */
+export function tracedCallIn(
+  parent: Context,
+  runtime: TracingRuntime,
+  spec: SpanSpec,
+  method: AnyMethod,
+  self: unknown,
+  args: IArguments,
+): unknown {
+  let started: Span | undefined;
+  let spanContext: Context = parent;
   try {
-    if (runtime.ownsSampler) {
-      span = runtime.tracer.startSpan(spec.name, spec.kindOnly, parent);
-      if (span.isRecording()) {
-        span.setAttributes(spec.attributes);
-        if (spec.params.length > 0) recordParams(span, spec, args, runtime);
-      }
-    } else {
-      span = runtime.tracer.startSpan(spec.name, spec.options, parent);
-      if (spec.params.length > 0 && span.isRecording()) recordParams(span, spec, args, runtime);
-    }
-    spanContext = trace.setSpan(parent, span);
+    started = startSpanIn(parent, runtime, spec, args);
+    if (started) spanContext = spanContextOf(parent, started, runtime);
   } catch (error) {
     runtime.report('starting a span', error);
-    return Reflect.apply(method, self, args);
+    started = undefined;
   }
+  if (started === undefined) return Reflect.apply(method, self, args);
+  const span = started;
 
   let result: unknown;
   try {
@@ -66,33 +68,6 @@ export function tracedCall(spec: SpanSpec, method: AnyMethod, self: unknown, arg
 
 function apply(method: AnyMethod, self: unknown, args: IArguments): unknown {
   return Reflect.apply(method, self, args);
-}
-
-/**
- * Our parent-based sampler never records a child of an unsampled parent, nor a root at
- * ratio 0: skip the span instead of paying for one that records nothing. (A skipped root
- * sends no "not sampled" traceparent downstream; the next service decides for itself.)
- */
-function willNotRecord(parent: Context, runtime: TracingRuntime): boolean {
-  const span = trace.getSpan(parent);
-  if (span === undefined) return runtime.options.sampleRatio === 0;
-  return (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0;
-}
-
-function recordParams(span: Span, spec: SpanSpec, args: IArguments, runtime: TracingRuntime): void {
-  for (const param of spec.params) {
-    let value: unknown = args[param.index];
-    if (value === undefined) continue;
-    if (param.map) {
-      try {
-        value = param.map(value);
-      } catch (error) {
-        runtime.report(`@SpanAttr('${param.key}') map`, error);
-        continue;
-      }
-    }
-    setSafeAttribute(span, param.key, value, runtime.options);
-  }
 }
 
 function traceObservable(source: Observable<unknown>, span: Span, spanContext: Context): Observable<unknown> {

@@ -1,6 +1,10 @@
+import { controllersInstrumentation } from './controllers/controllers.instrumentation.js';
+import { enhancersInstrumentation } from './enhancers/enhancers.instrumentation.js';
 import { httpClientInstrumentation } from './http-client/http-client.instrumentation.js';
 import { httpServerInstrumentation } from './http-server/http-server.instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
+import { middlewareInstrumentation } from './middleware/middleware.instrumentation.js';
+import { providersInstrumentation } from './providers/providers.instrumentation.js';
 import { microservicesInstrumentation } from './microservices/microservices.instrumentation.js';
 
 /** Every instrumentation the module knows, in the order they are enabled. */
@@ -8,4 +12,8 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   httpServerInstrumentation,
   httpClientInstrumentation,
   microservicesInstrumentation,
+  controllersInstrumentation,
+  enhancersInstrumentation,
+  middlewareInstrumentation,
+  providersInstrumentation,
 ];

@@ -34,6 +34,11 @@ export const unfinishedExports = (max: number): string =>
 export const shutdownTimedOut = (ms: number): string =>
   `Flushing spans at shutdown took longer than shutdownTimeoutMs (${ms} ms); the rest were dropped.`;
 
+export const providersUndecided = (): string =>
+  "autoTrace.providers: true tells the app's own providers from those of packages with node:inspector, " +
+  'which this Node does not have: no provider gets an automatic span. Pass a function ' +
+  '(provider, method) => boolean to choose them instead.';
+
 export const tracingFault = (where: string, error: unknown): string =>
   `Tracing failed in ${where} (${errorText(error)}); the call went on untraced. Reported once.`;
 

@@ -16,6 +16,14 @@ export function runtimeOf(ctx: Context): TracingRuntime {
   );
 }
 
+/**
+ * The runtime a request, message or span of an app put into `ctx`, without the fallbacks:
+ * automatic spans are made only inside work an app already traces, never as guesses.
+ */
+export function runtimeIn(ctx: Context): TracingRuntime | undefined {
+  return ctx.getValue(RUNTIME_KEY) as TracingRuntime | undefined;
+}
+
 export function withRuntime(ctx: Context, runtime: TracingRuntime): Context {
   return ctx.setValue(RUNTIME_KEY, runtime);
 }

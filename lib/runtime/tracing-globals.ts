@@ -6,6 +6,8 @@ import type { TracingRuntime } from './tracing-runtime.js';
 interface SharedHook {
   holders: number;
   remove: () => void;
+  /** What shareOn's install made, handed to every later holder. */
+  value?: unknown;
 }
 
 /**
@@ -19,6 +21,7 @@ export class TracingGlobals {
   /** Running apps, most recently started last. */
   private static running: TracingRuntime[] = [];
   private static shared = new Map<string, SharedHook>();
+  private static sharedOn = new Map<object, Map<PropertyKey, SharedHook>>();
   private static ours = new WeakSet<TracerProvider>();
   private static globalProvider: TracerProvider | undefined;
   private static readonly noopProvider = new ProxyTracerProvider().getDelegate();
@@ -46,10 +49,48 @@ export class TracingGlobals {
    * The returned release is idempotent.
    */
   static share(name: string, install: () => () => void): () => void {
-    let hook = this.shared.get(name);
+    return this.hold(this.shared, name, install);
+  }
+
+  /**
+   * `share` for a hook on one property of one object (a method patched on a user's class),
+   * keyed by the object itself since class names are not unique. `install` also returns a
+   * value every holder gets (the patch's state), not only the first.
+   */
+  static shareOn<T>(
+    owner: object,
+    property: PropertyKey,
+    install: () => { value: T; remove: () => void },
+  ): { value: T; release: () => void } {
+    let hooks = this.sharedOn.get(owner);
+    if (!hooks) {
+      hooks = new Map();
+      this.sharedOn.set(owner, hooks);
+    }
+    const held = hooks;
+    let value: T | undefined;
+    const release = this.hold(held, property, () => {
+      const installed = install();
+      value = installed.value;
+      return installed.remove;
+    });
+    const hook = held.get(property) as SharedHook;
+    if (value === undefined) value = hook.value as T;
+    else hook.value = value;
+    return {
+      value,
+      release: () => {
+        release();
+        if (held.size === 0 && this.sharedOn.get(owner) === held) this.sharedOn.delete(owner);
+      },
+    };
+  }
+
+  private static hold<K>(hooks: Map<K, SharedHook>, key: K, install: () => () => void): () => void {
+    let hook = hooks.get(key);
     if (!hook) {
       hook = { holders: 0, remove: install() };
-      this.shared.set(name, hook);
+      hooks.set(key, hook);
     }
     hook.holders++;
     const held = hook;
@@ -57,8 +98,8 @@ export class TracingGlobals {
     return () => {
       if (released) return;
       released = true;
-      if (--held.holders > 0 || this.shared.get(name) !== held) return;
-      this.shared.delete(name);
+      if (--held.holders > 0 || hooks.get(key) !== held) return;
+      hooks.delete(key);
       held.remove();
     };
   }
@@ -102,8 +143,9 @@ export class TracingGlobals {
 
   /** Forgets every app and removes every hook; for tests that must start from a clean process. */
   static reset(): void {
-    const hooks = [...this.shared.values()];
+    const hooks = [...this.shared.values(), ...[...this.sharedOn.values()].flatMap((on) => [...on.values()])];
     this.shared.clear();
+    this.sharedOn.clear();
     for (const hook of hooks.reverse()) hook.remove();
     if (this.globalProvider) trace.disable();
     this.globalProvider = undefined;

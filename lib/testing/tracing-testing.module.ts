@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { TracingModuleOptions } from '../options/tracing-options.interface.js';
+import { OWN_MODULE } from '../tracing.constants.js';
 import { TracingModule } from '../tracing.module.js';
 import { RECORDED_SPANS, SpanRecorder } from './span-recorder.js';
 
@@ -11,6 +12,8 @@ import { RECORDED_SPANS, SpanRecorder } from './span-recorder.js';
  */
 @Module({})
 export class TracingTestingModule {
+  static readonly [OWN_MODULE] = true;
+
   static forRoot(options: TracingModuleOptions = {}): DynamicModule {
     const exporter = new InMemorySpanExporter();
     return {

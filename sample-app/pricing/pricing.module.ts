@@ -3,8 +3,9 @@ import { configAndTracing } from '../shared/tracing-options.js';
 import { PricingController } from './pricing.controller.js';
 import { PricingService } from './pricing.service.js';
 
+// no @Trace() in this service: `providers: true` gives every PricingService method its span
 @Module({
-  imports: [...configAndTracing('pricing')],
+  imports: [...configAndTracing('pricing', { providers: true })],
   controllers: [PricingController],
   providers: [PricingService],
 })

@@ -106,6 +106,7 @@ describe.each(PLATFORMS)('export on %s', (platform: Platform) => {
       const options: TracingModuleOptions = {
         serviceName: `stock-${platform}`,
         serviceVersion: '1.2.3',
+        autoTrace: false,
         ...started.options,
       };
       const moduleRef = await Test.createTestingModule({

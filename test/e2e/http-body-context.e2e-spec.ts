@@ -39,7 +39,7 @@ describe('request context across body stream events (express)', () => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TracingTestingModule.forRoot({ serviceName: 'uploads' })],
+      imports: [TracingTestingModule.forRoot({ serviceName: 'uploads', autoTrace: false })],
       controllers: [UploadController],
       providers: [UploadService],
     }).compile();

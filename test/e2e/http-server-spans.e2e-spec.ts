@@ -109,7 +109,9 @@ describe.each(PLATFORMS)('HTTP server spans on %s', (platform) => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TracingTestingModule.forRoot({ serviceName: 'orders', ignore: ['/orders/health/live'] })],
+      imports: [
+        TracingTestingModule.forRoot({ serviceName: 'orders', ignore: ['/orders/health/live'], autoTrace: false }),
+      ],
       controllers: [OrdersController],
       providers: [OrdersService, RoleGuard],
     }).compile();

@@ -55,7 +55,7 @@ describe('trace context across two services over HTTP', () => {
   beforeAll(async () => {
     pricing = await listen(
       await Test.createTestingModule({
-        imports: [TracingTestingModule.forRoot({ serviceName: 'pricing' })],
+        imports: [TracingTestingModule.forRoot({ serviceName: 'pricing', autoTrace: false })],
         controllers: [PricesController],
       }).compile(),
       'fastify',
@@ -63,7 +63,7 @@ describe('trace context across two services over HTTP', () => {
     pricingUrl = baseUrl(pricing);
     gateway = await listen(
       await Test.createTestingModule({
-        imports: [TracingTestingModule.forRoot({ serviceName: 'gateway' }), HttpModule],
+        imports: [TracingTestingModule.forRoot({ serviceName: 'gateway', autoTrace: false }), HttpModule],
         controllers: [QuoteController],
         providers: [PricingClient],
       }).compile(),

@@ -92,9 +92,13 @@ describe('sample-app: gateway, inventory and pricing writing one Jaeger UI file'
     const order = traces.find((t) => rootOf(t)[0]?.operationName === 'POST /orders' && t.spans.length > 3)!;
     expect(new Set(order.spans.map((s) => service(order, s)))).toEqual(new Set(['gateway', 'inventory', 'pricing']));
     const quote = order.spans.find((s) => s.operationName === 'PricingService.quote')!;
-    const handler = order.spans.find((s) => s.spanID === quote.references?.[0]?.spanID)!;
-    const sender = order.spans.find((s) => s.spanID === handler.references?.[0]?.spanID)!;
-    expect([service(order, handler), tag(handler, 'span.kind')]).toEqual(['pricing', 'server']);
+    const parentOf = (span: JaegerSpan) => order.spans.find((s) => s.spanID === span.references?.[0]?.spanID)!;
+    // the service call runs in the automatic handler span, beneath the message's SERVER span
+    const handler = parentOf(quote);
+    expect([handler.operationName, tag(handler, 'nestjs.type')]).toEqual(['PricingController.quote', 'handler']);
+    const server = parentOf(handler);
+    const sender = parentOf(server);
+    expect([service(order, server), tag(server, 'span.kind')]).toEqual(['pricing', 'server']);
     expect([service(order, sender), tag(sender, 'span.kind')]).toEqual(['gateway', 'client']);
     const inventoryRoot = order.spans.find((s) => s.operationName === 'POST /stock/:sku/reservations')!;
     const client = order.spans.find((s) => s.spanID === inventoryRoot.references?.[0]?.spanID)!;
@@ -102,6 +106,27 @@ describe('sample-app: gateway, inventory and pricing writing one Jaeger UI file'
     expect(tag(client, 'span.kind')).toBe('client');
     expect(tag(inventoryRoot, 'span.kind')).toBe('server');
     expect(tag(inventoryRoot, 'http.response.status_code')).toBe(201);
+  });
+
+  it('shows the automatic guard, pipe, handler and provider spans with no decorator on them', () => {
+    const order = traces.find((t) => rootOf(t)[0]?.operationName === 'POST /orders' && t.spans.length > 3)!;
+    const root = rootOf(order)[0]!;
+    const named = (name: string) => order.spans.find((s) => s.operationName === name)!;
+    const parentName = (name: string) =>
+      order.spans.find((s) => s.spanID === named(name).references?.[0]?.spanID)?.operationName;
+    expect(['ApiKeyGuard.canActivate', 'ValidationPipe.transform', 'OrdersController.place'].map(parentName)).toEqual([
+      root.operationName,
+      root.operationName,
+      root.operationName,
+    ]);
+    expect(tag(named('ApiKeyGuard.canActivate'), 'nestjs.type')).toBe('guard');
+    expect(tag(named('ValidationPipe.transform'), 'nestjs.type')).toBe('pipe');
+    expect(tag(named('OrdersController.place'), 'nestjs.type')).toBe('handler');
+    expect(parentName('OrdersService.place')).toBe('OrdersController.place');
+    // pricing has no @Trace(): `providers: true` traces its service, @SpanAttr included
+    expect(tag(named('PricingService.quote'), 'nestjs.type')).toBe('provider');
+    expect(tag(named('PricingService.quote'), 'product.sku')).toBe('chair');
+    expect(parentName('PricingService.discounted')).toBe('PricingService.quote');
   });
 
   it('marks the failing steps of the 500 route as errors in both services', () => {

@@ -166,7 +166,9 @@ async function startGrpcWorker(
   spanProcessors?: TracerFault[],
 ): Promise<INestMicroservice> {
   const moduleRef = await Test.createTestingModule({
-    imports: spanProcessors ? [TracingTestingModule.forRoot({ serviceName: 'orders-worker', spanProcessors })] : [],
+    imports: spanProcessors
+      ? [TracingTestingModule.forRoot({ serviceName: 'orders-worker', spanProcessors, autoTrace: false })]
+      : [],
     controllers: [OrdersGrpc],
     providers: [OrdersLedger, Summer],
   }).compile();
@@ -195,7 +197,7 @@ describe('microservices over gRPC', () => {
     plainWorker = await startGrpcWorker(plainPort, logs);
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TracingTestingModule.forRoot({ serviceName: 'gateway', spanProcessors: [fault] }),
+        TracingTestingModule.forRoot({ serviceName: 'gateway', spanProcessors: [fault], autoTrace: false }),
         ClientsModule.register([
           { name: 'ORDERS', ...grpcOptions(port) },
           { name: 'PLAIN', ...grpcOptions(plainPort) },

@@ -74,7 +74,7 @@ describe('hybrid app: microservices started before the HTTP app initialises', ()
 
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TracingTestingModule.forRoot({ serviceName: 'hybrid' }),
+        TracingTestingModule.forRoot({ serviceName: 'hybrid', autoTrace: false }),
         ClientsModule.register([
           { name: 'TCP', transport: Transport.TCP, options: tcpAddress },
           { name: 'GRPC', ...grpc },

@@ -57,7 +57,7 @@ describe('TCP envelope details', () => {
 
   beforeAll(async () => {
     const workerModule = await Test.createTestingModule({
-      imports: [TracingTestingModule.forRoot({ serviceName: 'calculator' })],
+      imports: [TracingTestingModule.forRoot({ serviceName: 'calculator', autoTrace: false })],
       controllers: [Calculator],
     }).compile();
     worker = workerModule.createNestMicroservice({
@@ -68,7 +68,7 @@ describe('TCP envelope details', () => {
     await worker.listen();
     const clientModule = await Test.createTestingModule({
       imports: [
-        TracingTestingModule.forRoot({ serviceName: 'caller' }),
+        TracingTestingModule.forRoot({ serviceName: 'caller', autoTrace: false }),
         ClientsModule.register([
           { name: 'CALC', transport: Transport.TCP, options: { host: '127.0.0.1', port: portOf(worker) } },
         ]),

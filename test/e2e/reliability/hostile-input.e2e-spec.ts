@@ -71,7 +71,7 @@ describe.each(PLATFORMS)('hostile propagation headers on %s', (platform) => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TracingModule.forRoot({ serviceName: 'hostile', exporter })],
+      imports: [TracingModule.forRoot({ serviceName: 'hostile', exporter, autoTrace: false })],
       controllers: [BaggageController],
     }).compile();
     app = await listen(moduleRef, platform);

@@ -49,7 +49,9 @@ export async function startApp(
 ): Promise<ReliabilityApp> {
   @Module({
     // the tests' own fetch() calls run in this process: keep them out of the span counts
-    imports: [TracingModule.forRoot({ serviceName: 'reliability', traceOutgoingHttp: false, ...options })],
+    imports: [
+      TracingModule.forRoot({ serviceName: 'reliability', traceOutgoingHttp: false, autoTrace: false, ...options }),
+    ],
     controllers: [PingController, ...(extra.controllers ?? [])],
     providers: [PingService, ...(extra.providers ?? [])],
   })

@@ -83,7 +83,11 @@ export async function startGateway(
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      TracingTestingModule.forRoot({ serviceName: 'gateway', spanProcessors: tracing.spanProcessors }),
+      TracingTestingModule.forRoot({
+        serviceName: 'gateway',
+        spanProcessors: tracing.spanProcessors,
+        autoTrace: false,
+      }),
       ClientsModule.register([
         { name: ORDERS, ...orders },
         { name: PLAIN, ...plain },

@@ -137,7 +137,9 @@ export async function startWorker(
 ): Promise<INestMicroservice> {
   const { traced = true, spanProcessors, logger = false } = tracing;
   const moduleRef = await Test.createTestingModule({
-    imports: traced ? [TracingTestingModule.forRoot({ serviceName: 'orders-worker', spanProcessors })] : [],
+    imports: traced
+      ? [TracingTestingModule.forRoot({ serviceName: 'orders-worker', spanProcessors, autoTrace: false })]
+      : [],
     controllers: [workerController(p)],
     providers: [OrdersLedger],
   }).compile();
