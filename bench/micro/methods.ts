@@ -59,7 +59,7 @@ export function sameAs(method: string, className = 'Traced'): { name: string; op
   const qualified = `${className}.${method}`;
   return {
     name: qualified,
-    options: { kind: SpanKind.INTERNAL, attributes: { 'code.function.name': qualified, 'code.namespace': className } },
+    options: { kind: SpanKind.INTERNAL, attributes: { 'code.function.name': qualified } },
   };
 }
 
