@@ -49,10 +49,10 @@ const natsGetter: TextMapGetter<NatsHeaders> = {
 export const natsServer: ServerTransport = {
   system: SYSTEM,
   staticAttributes: () => ({}),
-  parent: (rpcContext) => {
+  parent: (rpcContext, propagator) => {
     const headers = (rpcContext as { getHeaders?: () => unknown } | undefined)?.getHeaders?.() as
       NatsHeaders | undefined;
-    return extractParent(typeof headers?.get === 'function' ? headers : undefined, natsGetter);
+    return extractParent(propagator, typeof headers?.get === 'function' ? headers : undefined, natsGetter);
   },
   attributes: (_server, rpcContext) => {
     const subject = (rpcContext as { getSubject?: () => unknown } | undefined)?.getSubject?.();
