@@ -9,9 +9,11 @@ import type { ClientProxyLike, ClientTransport, ServerTransport } from './types.
  * merges its headers; the server reads them from `NatsContext#getHeaders()`.
  */
 const SYSTEM = 'nats';
+const IGNORE_CASE = 2;
 
 interface NatsHeaders {
-  get(key: string): string;
+  /** `match` 2 is nats.js's Match.IgnoreCase. */
+  get(key: string, match?: number): string;
   set(key: string, value: string): void;
   keys(): string[];
 }
@@ -43,7 +45,8 @@ export const natsClient: ClientTransport = {
 
 const natsGetter: TextMapGetter<NatsHeaders> = {
   keys: (headers) => headers.keys(),
-  get: (headers, key) => headers.get(key) || undefined,
+  // a sender that is not this library may write X-B3-TraceId
+  get: (headers, key) => headers.get(key) || headers.get(key, IGNORE_CASE) || undefined,
 };
 
 export const natsServer: ServerTransport = {
