@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import { Controller, Get, Param, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { SpanKind } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { firstValueFrom } from 'rxjs';
 import request from 'supertest';
@@ -162,6 +162,27 @@ describe.each(TRACE_FORMATS)('an app configured with %s alone', (format: TraceFo
       for (const other of TRACE_FORMATS.filter((f) => f !== format)) expect(DECODE[other](get)).toBeUndefined();
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('two apps in one process', () => {
+  it('each reads and writes its own propagators; the first one’s is also the global propagator', async () => {
+    const a = await serve('express', ['b3']);
+    const b = await serve('fastify', ['jaeger']);
+    try {
+      received.length = 0;
+      await request(a.app.getHttpServer()).get('/relay/fetch').set(INCOMING.b3);
+      await request(b.app.getHttpServer()).get('/relay/node:http').set(INCOMING.jaeger);
+      const [fromA, fromB] = received.map(lookup);
+      expect([DECODE.b3(fromA!)?.traceId, DECODE.jaeger(fromA!)]).toEqual([CALLER.traceId, undefined]);
+      expect([DECODE.jaeger(fromB!)?.traceId, DECODE.b3(fromB!)]).toEqual([CALLER.traceId, undefined]);
+      const viaApi: Record<string, string> = {};
+      propagation.inject(trace.setSpanContext(ROOT_CONTEXT, { ...CALLER, traceFlags: 1 }), viaApi);
+      expect(Object.keys(viaApi)).toEqual(['b3']);
+    } finally {
+      await b.app.close();
+      await a.app.close();
     }
   });
 });
