@@ -14,10 +14,20 @@ export const httpClientInstrumentation: Instrumentation = {
   isEnabled: (options) => options.traceOutgoingHttp,
   enable() {
     const releaseFetch = TracingGlobals.share('undici diagnostics channels', subscribeFetch);
-    const releaseNodeHttp = TracingGlobals.share('node:http and node:https request functions', wrapNodeHttp);
-    return () => {
-      releaseNodeHttp();
+    let releaseNodeHttp: () => void;
+    try {
+      releaseNodeHttp = TracingGlobals.share('node:http and node:https request functions', wrapNodeHttp);
+    } catch (error) {
       releaseFetch();
+      throw error;
+    }
+    // each is given back even if the other fails to be
+    return () => {
+      try {
+        releaseNodeHttp();
+      } finally {
+        releaseFetch();
+      }
     };
   },
 };

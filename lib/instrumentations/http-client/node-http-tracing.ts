@@ -21,7 +21,12 @@ const ABORTED = { name: 'aborted', message: 'the request ended before a complete
 export function wrapNodeHttp(): () => void {
   const restores = [wrap(http), wrap(https)].filter((restore) => restore !== undefined);
   if (restores.length === 0) return () => undefined;
-  syncBuiltinESMExports();
+  try {
+    syncBuiltinESMExports();
+  } catch (error) {
+    for (const restore of restores) restore();
+    throw error;
+  }
   return () => {
     for (const restore of restores) restore();
     syncBuiltinESMExports();
