@@ -1,80 +1,21 @@
 import 'reflect-metadata';
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { Controller, Get, type INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { type INestApplication } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import axios from 'axios';
-import request from 'supertest';
 import superagent from 'superagent';
-import { TraceService, type TracingModuleOptions } from 'nestjs-tracing';
-import { SpanRecorder, TracingTestingModule } from 'nestjs-tracing/testing';
+import { TraceService } from 'nestjs-tracing';
+import { SpanRecorder } from 'nestjs-tracing/testing';
+import { closed, consume, Downstream, startApp } from '../support/http-downstream.js';
 import { freePort } from '../support/ports.js';
-import { makeCertificates, type TestCertificates } from '../support/tls.js';
 
 /*
- * Outgoing node:http / node:https requests, however they are made: the request functions
- * in each of their call forms, a keep-alive agent, https, a request that fails, and
- * clients built on them. The service called records the headers it receives.
+ * Outgoing node:http requests, however they are made: the request functions in each of
+ * their call forms, a keep-alive agent, a request that fails or is cut off, and clients
+ * built on them. The service called records the headers it receives.
  */
-class Downstream {
-  readonly received: IncomingHttpHeaders[] = [];
-  url = '';
-  private server?: http.Server | https.Server;
-
-  constructor(private readonly tls?: TestCertificates) {}
-
-  async start(): Promise<this> {
-    const handler = (req: IncomingMessage, res: http.ServerResponse) => {
-      this.received.push(req.headers);
-      if (req.url?.startsWith('/boom')) return void res.writeHead(500).end('boom');
-      if (req.url?.startsWith('/half')) {
-        res.writeHead(200, { 'content-length': '100' }).write('partial');
-        return void setImmediate(() => res.socket?.destroy());
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }));
-    };
-    this.server = this.tls
-      ? https.createServer({ cert: this.tls.serverCert, key: this.tls.serverKey }, handler)
-      : http.createServer(handler);
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-    return this;
-  }
-
-  last(): IncomingHttpHeaders {
-    return this.received[this.received.length - 1]!;
-  }
-
-  close(): Promise<void> {
-    this.server?.closeAllConnections();
-    return new Promise((resolve) => this.server!.close(() => resolve()));
-  }
-}
-
-/** Waits for the whole response: that is when the CLIENT span ends. */
-function consume(res: IncomingMessage): Promise<number> {
-  return new Promise((resolve, reject) => {
-    res.resume();
-    res.on('end', () => resolve(res.statusCode ?? 0));
-    res.on('error', reject);
-  });
-}
-
-/** The request's own 'close', after which its span has ended. */
-const closed = (req: http.ClientRequest) => new Promise<void>((resolve) => req.once('close', () => resolve()));
-
-async function startApp(options: TracingModuleOptions = {}) {
-  const moduleRef = await Test.createTestingModule({
-    imports: [TracingTestingModule.forRoot({ serviceName: 'caller', autoTrace: false, ...options })],
-  }).compile();
-  const app = await moduleRef.createNestApplication({ logger: false }).init();
-  return { app, recorder: app.get(SpanRecorder), tracing: app.get(TraceService) };
-}
-
 describe('outgoing node:http and node:https requests', () => {
   let app: INestApplication;
   let recorder: SpanRecorder;
@@ -255,123 +196,5 @@ describe('outgoing node:http and node:https requests', () => {
     await other.app.close();
     // still wrapped: the first app runs
     expect(http.request).not.toBe(originals.request);
-  });
-});
-
-describe('outgoing node:https requests', () => {
-  let certificates: TestCertificates;
-  let downstream: Downstream;
-
-  beforeAll(async () => {
-    certificates = await makeCertificates();
-    downstream = await new Downstream(certificates).start();
-  });
-  afterAll(() => downstream.close());
-
-  it('https.get and https.request (to a server of a private CA) get their CLIENT span and carry the context', async () => {
-    const { app, recorder, tracing } = await startApp();
-    try {
-      await tracing.startActiveSpan('job', async (span) => {
-        await new Promise((resolve) =>
-          https.get(`${downstream.url}/secure`, { ca: certificates.ca }, (res) => resolve(consume(res))),
-        );
-        await new Promise((resolve) => {
-          const req = https.request(`${downstream.url}/secure`, { ca: certificates.ca, method: 'PUT' }, (res) =>
-            resolve(consume(res)),
-          );
-          req.end();
-        });
-        span.end();
-      });
-      const clients = recorder.spans().filter((s) => s.kind === SpanKind.CLIENT);
-      expect(clients.map((s) => s.name)).toEqual(['GET', 'PUT']);
-      expect(clients[0]!.attributes['url.full']).toBe(`${downstream.url}/secure`);
-      const { traceId, spanId } = clients[1]!.spanContext();
-      expect(downstream.last().traceparent).toBe(`00-${traceId}-${spanId}-01`);
-    } finally {
-      await app.close();
-    }
-  });
-});
-
-describe('node:http wrapping and its neighbours', () => {
-  it('leaves node:http to a preloaded OpenTelemetry http instrumentation (shimmer marks it __wrapped)', async () => {
-    const saved = { request: http.request, get: http.get };
-    const theirs = (fn: typeof http.request) =>
-      Object.defineProperty(
-        function (this: unknown, ...args: unknown[]) {
-          return (fn as (...a: unknown[]) => http.ClientRequest).apply(this, args);
-        },
-        '__wrapped',
-        { value: true },
-      );
-    http.request = theirs(saved.request) as typeof http.request;
-    http.get = theirs(saved.get as typeof http.request) as typeof http.get;
-    const downstream = await new Downstream().start();
-    const { app, recorder, tracing } = await startApp();
-    try {
-      const wrappedByThem = http.request;
-      await tracing.startActiveSpan('job', async (span) => {
-        await new Promise((resolve) => http.get(`${downstream.url}/x`, (res) => resolve(consume(res))));
-        span.end();
-      });
-      expect(http.request).toBe(wrappedByThem);
-      expect(recorder.spans().map((s) => s.name)).toEqual(['job']);
-    } finally {
-      await app.close();
-      await downstream.close();
-      http.request = saved.request;
-      http.get = saved.get;
-    }
-  });
-
-  it('is not installed with traceOutgoingHttp: false, and is gone once the last app has closed', async () => {
-    const original = http.request;
-    const off = await startApp({ traceOutgoingHttp: false });
-    expect(http.request).toBe(original);
-    const on = await startApp();
-    expect(http.request).not.toBe(original);
-    await on.app.close();
-    expect(http.request).toBe(original);
-    await off.app.close();
-  });
-
-  it('reports a request to the app whose request made it, and adds nothing for an app that turned it off', async () => {
-    const downstream = await new Downstream().start();
-    @Controller('call')
-    class CallController {
-      @Get()
-      call() {
-        return new Promise((resolve) => http.get(`${downstream.url}/x`, (res) => resolve(consume(res))));
-      }
-    }
-    const serve = async (options: TracingModuleOptions) => {
-      const moduleRef = await Test.createTestingModule({
-        imports: [TracingTestingModule.forRoot({ autoTrace: false, ...options })],
-        controllers: [CallController],
-      }).compile();
-      const app = await moduleRef.createNestApplication({ logger: false }).init();
-      return { app, recorder: app.get(SpanRecorder) };
-    };
-    const a = await serve({ serviceName: 'a' });
-    const b = await serve({ serviceName: 'b', traceOutgoingHttp: false });
-    try {
-      expect((await request(a.app.getHttpServer()).get('/call')).status).toBe(200);
-      const [client, server] = a.recorder.spans();
-      expect([client?.name, server?.name]).toEqual(['GET', 'GET /call']);
-      expect(client!.parentSpanContext?.spanId).toBe(server!.spanContext().spanId);
-      expect(downstream.last().traceparent).toBe(
-        `00-${client!.spanContext().traceId}-${client!.spanContext().spanId}-01`,
-      );
-
-      expect((await request(b.app.getHttpServer()).get('/call')).status).toBe(200);
-      expect(b.recorder.spans().map((s) => s.name)).toEqual(['GET /call']);
-      expect(a.recorder.spans()).toHaveLength(2);
-      expect(downstream.last().traceparent).toBeUndefined();
-    } finally {
-      await b.app.close();
-      await a.app.close();
-      await downstream.close();
-    }
   });
 });
