@@ -28,7 +28,11 @@ export type {
   IgnoreRule,
   JaegerOptions,
   OtlpOptions,
+  OtlpProtocol,
+  OtlpTlsOptions,
+  PropagatorName,
   TracingModuleAsyncOptions,
   TracingModuleOptions,
   TracingOptionsFactory,
+  ZipkinOptions,
 } from './options/tracing-options.interface.js';

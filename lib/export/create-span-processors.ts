@@ -6,13 +6,14 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ResolvedOptions } from '../options/resolve-options.js';
 import type { ExporterOption } from '../options/tracing-options.interface.js';
 import { CountedQueue } from './counted-queue.js';
 import { GuardedExporter } from './guarded-exporter.js';
 import { createJaegerExporter } from './jaeger-exporter.js';
 import { JaegerFileExporter } from './jaeger-file.exporter.js';
+import { createOtlpExporter } from './otlp-exporter.js';
+import { createZipkinExporter } from './zipkin-exporter.js';
 
 export interface SpanProcessors {
   processors: SpanProcessor[];
@@ -54,11 +55,9 @@ async function createExporter(choice: ExporterOption, options: ResolvedOptions):
   if (typeof choice !== 'string') return choice;
   switch (choice) {
     case 'otlp':
-      return new OTLPTraceExporter({
-        url: options.otlp.url,
-        headers: options.otlp.headers,
-        timeoutMillis: options.otlp.timeoutMillis ?? options.batch.exportTimeoutMillis,
-      });
+      return createOtlpExporter(options.otlp, options.batch.exportTimeoutMillis);
+    case 'zipkin':
+      return createZipkinExporter(options.zipkin, options.batch.exportTimeoutMillis);
     case 'jaeger':
       return createJaegerExporter(options.jaeger);
     case 'console':

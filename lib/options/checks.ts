@@ -13,13 +13,22 @@ export function positiveInt(name: string, value: number | undefined, fallback: n
 }
 
 export function checkUrl(name: string, value: unknown): void {
-  let ok: boolean;
+  check(isHttpUrl(value), name, 'an http:// or https:// URL', value);
+}
+
+export function isHttpUrl(value: unknown): boolean {
   try {
-    ok = typeof value === 'string' && ['http:', 'https:'].includes(new URL(value).protocol);
+    return typeof value === 'string' && ['http:', 'https:'].includes(new URL(value).protocol);
   } catch {
-    ok = false;
+    return false;
   }
-  check(ok, name, 'an http:// or https:// URL', value);
+}
+
+export function checkHeaders(name: string, headers: unknown): void {
+  const ok =
+    headers === undefined ||
+    (isPlainObject(headers) && Object.values(headers as object).every((v) => typeof v === 'string'));
+  check(ok, name, 'an object of header names to string values', headers);
 }
 
 export const isInt = (v: unknown, min: number, max: number): boolean =>

@@ -8,9 +8,13 @@ export const jaegerNotInstalled = (): string =>
   'nestjs-tracing: exporter "jaeger" needs the package @opentelemetry/exporter-jaeger. ' +
   'Install it: npm i @opentelemetry/exporter-jaeger@2.11.0';
 
+export const otlpGrpcNotInstalled = (): string =>
+  'nestjs-tracing: exporter "otlp" with otlp.protocol "grpc" needs the package @opentelemetry/exporter-trace-otlp-grpc. ' +
+  'Install it: npm i @opentelemetry/exporter-trace-otlp-grpc@0.222.0';
+
 export const usingGlobalProvider = (): string =>
   'A tracer provider is already registered (a preloaded OpenTelemetry SDK): using it; ' +
-  'the exporter, sampling and limit options of TracingModule are ignored.';
+  'the exporter, sampling and limit options of TracingModule are ignored, and its propagator, if it set one, is used.';
 
 export const exporterDown = (name: string, error: unknown): string =>
   `Span export to ${name} failed (${errorText(error)}); dropping spans until it recovers.`;

@@ -7,6 +7,7 @@ import type {
   ExportBackoffOptions,
   ExporterOption,
   IgnoreRule,
+  PropagatorName,
   TracingModuleOptions,
 } from './tracing-options.interface.js';
 import { Redactor } from '../attributes/redact.js';
@@ -14,8 +15,11 @@ import { safeAttributes } from '../attributes/set-safe-attribute.js';
 import { resolveAutoTrace, type ResolvedAutoTrace } from './auto-trace.js';
 import { check, checkUrl, isInt, isPlainObject, positiveInt } from './checks.js';
 import { invalidEnv } from './messages.js';
+import { resolveOtlp, type ResolvedOtlpOptions } from './otlp.js';
+import { resolvePropagators } from './propagators.js';
+import { resolveZipkin, type ResolvedZipkinOptions } from './zipkin.js';
 
-const EXPORTER_NAMES: readonly ExporterName[] = ['otlp', 'jaeger', 'console', 'file', 'none'];
+const EXPORTER_NAMES: readonly ExporterName[] = ['otlp', 'zipkin', 'jaeger', 'console', 'file', 'none'];
 const DEFAULT_REDACT = [/authorization/i, /cookie/i, /password/i, /passwd/i, /token/i, /secret/i, /api[-_.]?key/i];
 
 /** Options with every default applied and every value checked, once, at startup. */
@@ -24,12 +28,15 @@ export interface ResolvedOptions {
   serviceName: string;
   resourceAttributes: Attributes;
   exporters: ExporterOption[];
-  otlp: NonNullable<TracingModuleOptions['otlp']>;
+  otlp: ResolvedOtlpOptions;
+  zipkin: ResolvedZipkinOptions;
   jaeger: NonNullable<TracingModuleOptions['jaeger']>;
   filePath?: string;
   sampleRatio: number;
   autoTrace: ResolvedAutoTrace;
   ignore: IgnoreRule[];
+  /** In order of precedence when reading; empty for no propagation. */
+  propagators: PropagatorName[];
   traceOutgoingHttp: boolean;
   attributeValueLengthLimit: number;
   attributeCountLimit: number;
@@ -68,7 +75,6 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
       'a file path when exporter "file" is chosen',
       filePath,
     );
-  if (o.otlp?.url !== undefined) checkUrl('otlp.url', o.otlp.url);
   if (o.jaeger?.endpoint !== undefined) checkUrl('jaeger.endpoint', o.jaeger.endpoint);
   if (o.jaeger?.port !== undefined)
     check(isInt(o.jaeger.port, 1, 65535), 'jaeger.port', 'a port number (1-65535)', o.jaeger.port);
@@ -117,12 +123,14 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
       ...(o.serviceVersion ? { 'service.version': o.serviceVersion } : {}),
     },
     exporters,
-    otlp: o.otlp ?? {},
+    otlp: resolveOtlp(o.otlp, env),
+    zipkin: resolveZipkin(o.zipkin, env),
     jaeger: o.jaeger ?? {},
     filePath,
     sampleRatio: resolveRatio(o.sampleRatio, env),
     autoTrace: resolveAutoTrace(o.autoTrace),
     ignore: o.ignore ?? [],
+    propagators: resolvePropagators(o.propagators, env),
     traceOutgoingHttp: o.traceOutgoingHttp ?? true,
     attributeValueLengthLimit,
     attributeCountLimit: positiveInt('attributeCountLimit', o.attributeCountLimit, 128),

@@ -3,17 +3,53 @@ import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } 
 import type { IncomingMessage } from 'node:http';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 
-export type ExporterName = 'otlp' | 'jaeger' | 'console' | 'file' | 'none';
+export type ExporterName = 'otlp' | 'zipkin' | 'jaeger' | 'console' | 'file' | 'none';
 export type ExporterOption = ExporterName | SpanExporter;
 
 /** A request is left untraced when its path equals a string, matches a RegExp, or the function says so. */
 export type IgnoreRule = string | RegExp | ((path: string, req: IncomingMessage) => boolean);
 
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+
+/** Trace context formats read from incoming requests and messages and written to outgoing ones. */
+export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi' | 'jaeger';
+
 export interface OtlpOptions {
-  /** Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318/v1/traces. */
+  /** Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL, else 'http/protobuf'. */
+  protocol?: OtlpProtocol;
+  /**
+   * Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT, else
+   * http://localhost:4318/v1/traces (http/protobuf, http/json) or http://localhost:4317 (grpc,
+   * plaintext for http://, TLS for https://).
+   */
+  url?: string;
+  /** HTTP headers, or gRPC metadata (e.g. an API key). Default: OTEL_EXPORTER_OTLP_TRACES_HEADERS / OTEL_EXPORTER_OTLP_HEADERS. */
+  headers?: Record<string, string>;
+  /** Default: batch.exportTimeoutMillis. */
+  timeoutMillis?: number;
+  /** Default: OTEL_EXPORTER_OTLP_TRACES_COMPRESSION / OTEL_EXPORTER_OTLP_COMPRESSION, else 'none'. */
+  compression?: 'gzip' | 'none';
+  /**
+   * For an https:// url: PEM contents (not paths) of the CA to trust and of a client
+   * certificate and key for mutual TLS. Default: the files named by
+   * OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY (or their
+   * OTEL_EXPORTER_OTLP_ forms), else the system's CAs.
+   */
+  tls?: OtlpTlsOptions;
+}
+
+export interface OtlpTlsOptions {
+  ca?: string | Buffer;
+  /** Client certificate chain; needs `key`. */
+  cert?: string | Buffer;
+  /** Client private key; needs `cert`. */
+  key?: string | Buffer;
+}
+
+export interface ZipkinOptions {
+  /** Zipkin v2 JSON endpoint. Default: OTEL_EXPORTER_ZIPKIN_ENDPOINT, else http://localhost:9411/api/v2/spans. */
   url?: string;
   headers?: Record<string, string>;
-  timeoutMillis?: number;
 }
 
 export interface JaegerOptions {
@@ -96,6 +132,7 @@ export interface TracingModuleOptions {
   /** Default: OTEL_TRACES_EXPORTER, else 'otlp'. */
   exporter?: ExporterOption | ExporterOption[];
   otlp?: OtlpOptions;
+  zipkin?: ZipkinOptions;
   jaeger?: JaegerOptions;
   file?: FileExporterOptions;
   /** Share of new traces recorded, 0..1; a continued trace follows its parent. Default: OTEL_TRACES_SAMPLER(_ARG), else 1. */
@@ -104,7 +141,18 @@ export interface TracingModuleOptions {
   autoTrace?: false | AutoTraceOptions;
   /** Requests left without a server span, e.g. health checks. */
   ignore?: IgnoreRule[];
-  /** CLIENT spans and context propagation for global fetch and @nestjs/axios HttpService calls (not other node:http clients). Default true. */
+  /**
+   * Formats of the trace context read from and written to every carrier (HTTP requests,
+   * outgoing fetch/axios/node:http calls, microservice messages): each is written; when
+   * reading, the first one present and valid wins. Default: OTEL_PROPAGATORS, else
+   * ['tracecontext', 'baggage']. With a preloaded SDK, its own propagator is used instead.
+   */
+  propagators?: PropagatorName[];
+  /**
+   * CLIENT spans and context propagation for outgoing HTTP calls made inside a trace: global
+   * fetch, and node:http/node:https requests (so axios, @nestjs/axios HttpService, got,
+   * superagent, node-fetch and SDKs built on them). Default true.
+   */
   traceOutgoingHttp?: boolean;
   /**
    * Longest string kept in an attribute; longer values are cut. Arrays are cut where their

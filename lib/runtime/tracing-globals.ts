@@ -1,6 +1,12 @@
-import { context, propagation, ProxyTracerProvider, trace, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ProxyTracerProvider,
+  trace,
+  type TextMapPropagator,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { TracingRuntime } from './tracing-runtime.js';
 
 interface SharedHook {
@@ -104,13 +110,15 @@ export class TracingGlobals {
     };
   }
 
-  /** The AsyncLocalStorage context manager and W3C propagators every app relies on. */
-  static acquireContext(): () => void {
+  /**
+   * The AsyncLocalStorage context manager every app relies on, and the first app's
+   * propagator as the global one, for code that propagates through the OpenTelemetry API
+   * (each app's own carriers use its own propagator).
+   */
+  static acquireContext(propagator: TextMapPropagator): () => void {
     return this.share('opentelemetry context and propagation', () => {
       const ownsContext = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-      const ownsPropagator = propagation.setGlobalPropagator(
-        new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-      );
+      const ownsPropagator = propagation.setGlobalPropagator(propagator);
       return () => {
         if (ownsPropagator) propagation.disable();
         if (ownsContext) context.disable();

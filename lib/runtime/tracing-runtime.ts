@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { trace, type Tracer } from '@opentelemetry/api';
+import { propagation, trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOnSampler,
@@ -12,6 +12,7 @@ import { createSpanProcessors } from '../export/create-span-processors.js';
 import type { ExportStats } from '../export/export-stats.js';
 import type { GuardedExporter } from '../export/guarded-exporter.js';
 import { resolveOptions, type ResolvedOptions } from '../options/resolve-options.js';
+import { createPropagator } from '../propagation/create-propagator.js';
 import { TRACER_NAME } from '../tracing.constants.js';
 import { shutdownTimedOut, tracingFault, usingGlobalProvider } from '../options/messages.js';
 import { TracingGlobals } from './tracing-globals.js';
@@ -33,16 +34,19 @@ export class TracingRuntime {
     readonly logger: Logger = new Logger('Tracing'),
     private readonly provider?: TracerProvider,
     private readonly exporters: GuardedExporter[] = [],
+    /** What this app's carriers read and write: its `propagators`, or the global one under a preloaded SDK. */
+    readonly propagator: TextMapPropagator = propagation,
   ) {}
 
   static async start(options: ResolvedOptions, logger = new Logger('Tracing')): Promise<TracingRuntime> {
     if (!options.enabled) {
       return new TracingRuntime(trace.getTracerProvider().getTracer('disabled'), options, false, logger);
     }
+    const propagator = await createPropagator(options.propagators);
     if (TracingGlobals.hasForeignProvider()) {
       logger.log(usingGlobalProvider());
       const runtime = new TracingRuntime(trace.getTracer(TRACER_NAME), options, false, logger);
-      return runtime.register();
+      return runtime.register(propagator);
     }
     const { processors, exporters } = await createSpanProcessors(options, logger);
     const provider = new TracerProvider({
@@ -59,8 +63,9 @@ export class TracingRuntime {
       // redaction first, so no exporter sees a value it replaces
       spanProcessors: [new RedactingSpanProcessor(options.redact), ...options.spanProcessors, ...processors],
     });
-    const runtime = new TracingRuntime(provider.getTracer(TRACER_NAME), options, true, logger, provider, exporters);
-    runtime.register();
+    const tracer = provider.getTracer(TRACER_NAME);
+    const runtime = new TracingRuntime(tracer, options, true, logger, provider, exporters, propagator);
+    runtime.register(propagator);
     runtime.releases.push(TracingGlobals.registerProvider(provider));
     return runtime;
   }
@@ -123,8 +128,9 @@ export class TracingRuntime {
     }
   }
 
-  private register(): this {
-    this.releases.push(TracingGlobals.acquireContext());
+  /** `propagator` becomes the global one if nothing else has registered one. */
+  private register(propagator: TextMapPropagator): this {
+    this.releases.push(TracingGlobals.acquireContext(propagator));
     TracingGlobals.add(this);
     return this;
   }

@@ -6,8 +6,8 @@ import protobuf from 'protobufjs';
 import { SpanSink, type AttributeValue, type ReceivedSpan } from './received-span.js';
 
 const root = protobuf.loadSync(fileURLToPath(new URL('./otlp/trace_service.proto', import.meta.url)));
-const ExportRequest = root.lookupType('otlp.test.ExportTraceServiceRequest');
-const ExportResponse = root.lookupType('otlp.test.ExportTraceServiceResponse');
+export const ExportRequest = root.lookupType('otlp.test.ExportTraceServiceRequest');
+export const ExportResponse = root.lookupType('otlp.test.ExportTraceServiceResponse');
 
 /** 'ok': 200 + empty response; 'error500': 500 (not retryable for OTLP); 'hang': never answer. */
 export type OtlpReceiverMode = 'ok' | 'error500' | 'hang';
@@ -142,7 +142,7 @@ interface OtlpSpan {
   events?: Array<{ name?: string; attributes?: OtlpKeyValue[] }>;
   status?: { code?: number | string; message?: string };
 }
-interface OtlpRequest {
+export interface OtlpRequest {
   resourceSpans?: Array<{
     resource?: { attributes?: OtlpKeyValue[] };
     scopeSpans?: Array<{ spans?: OtlpSpan[] }>;
@@ -152,7 +152,7 @@ interface OtlpRequest {
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS_CODES = ['UNSET', 'OK', 'ERROR'] as const;
 
-function toReceivedSpans(req: OtlpRequest): ReceivedSpan[] {
+export function toReceivedSpans(req: OtlpRequest): ReceivedSpan[] {
   return (req.resourceSpans ?? []).flatMap((rs) => {
     const resource = keyValues(rs.resource?.attributes);
     return (rs.scopeSpans ?? []).flatMap((ss) => (ss.spans ?? []).map((s) => toReceivedSpan(s, resource)));

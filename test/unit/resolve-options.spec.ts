@@ -51,8 +51,8 @@ describe('options', () => {
   it.each<[string, TracingModuleOptions, RegExp]>([
     [
       'unknown exporter',
-      { exporter: 'zipkin' as never },
-      /option "exporter" must be one of "otlp", "jaeger", "console", "file", "none" or a SpanExporter instance, got "zipkin"/,
+      { exporter: 'datadog' as never },
+      /option "exporter" must be one of "otlp", "zipkin", "jaeger", "console", "file", "none" or a SpanExporter instance, got "datadog"/,
     ],
     ['non-exporter object', { exporter: {} as never }, /option "exporter"/],
     [
@@ -81,8 +81,8 @@ describe('options', () => {
   });
 
   it('rejects bad environment values, naming the variable', () => {
-    expect(() => resolveOptions({}, { OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(
-      /OTEL_TRACES_EXPORTER .* got "zipkin"/,
+    expect(() => resolveOptions({}, { OTEL_TRACES_EXPORTER: 'datadog' })).toThrow(
+      /OTEL_TRACES_EXPORTER .* got "datadog"/,
     );
     expect(() => resolveOptions({}, { OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(/OTEL_TRACES_SAMPLER/);
     expect(() => resolveOptions({}, { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'x' })).toThrow(

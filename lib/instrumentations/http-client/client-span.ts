@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, trace, type Span } from '@opentelemetry/api';
+import { context, defaultTextMapSetter, isSpanContextValid, SpanKind, trace, type Span } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { endWithFailure, recordHttpStatus } from '../../engine/span-outcome.js';
 import { runtimeOf } from '../../runtime/active-runtime.js';
@@ -10,19 +10,23 @@ export interface OutgoingRequest {
 
 export interface StartedClientSpan {
   span: Span;
-  /** Headers to add to the request: traceparent, tracestate, baggage. */
+  /** Headers to add to the request: the trace context in every format of the app's `propagators`. */
   headers: Record<string, string>;
 }
 
 /**
- * A CLIENT span for an outgoing HTTP call in the caller's context, and the headers
- * that make the next service's server span its child. Undefined when tracing is
- * suppressed (inside our own exporters).
+ * A CLIENT span for an outgoing HTTP call in the caller's context, and the headers that
+ * make the next service's server span its child. Undefined outside a trace (a library's
+ * start-up or background call would be a trace of one span), when tracing is suppressed
+ * (inside our own exporters), and in an app with `traceOutgoingHttp: false`.
  */
 export function startClientSpan(request: OutgoingRequest): StartedClientSpan | undefined {
   const parent = context.active();
   if (isTracingSuppressed(parent)) return undefined;
+  const parentSpan = trace.getSpanContext(parent);
+  if (!parentSpan || !isSpanContextValid(parentSpan)) return undefined;
   const runtime = runtimeOf(parent);
+  if (!runtime.options.traceOutgoingHttp) return undefined;
   try {
     const span = runtime.tracer.startSpan(request.method, { kind: SpanKind.CLIENT }, parent);
     if (span.isRecording()) {
@@ -35,7 +39,7 @@ export function startClientSpan(request: OutgoingRequest): StartedClientSpan | u
       });
     }
     const headers: Record<string, string> = {};
-    propagation.inject(trace.setSpan(parent, span), headers);
+    runtime.propagator.inject(trace.setSpan(parent, span), headers, defaultTextMapSetter);
     return { span, headers };
   } catch (error) {
     runtime.report('starting a client span', error);

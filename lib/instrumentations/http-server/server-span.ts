@@ -1,11 +1,11 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordHttpStatus } from '../../engine/span-outcome.js';
 import { withRuntime } from '../../runtime/active-runtime.js';
 import type { TracingRuntime } from '../../runtime/tracing-runtime.js';
-import { boundedHeaders } from './bounded-headers.js';
 import { recordRequestHeaders, recordResponseHeaders } from './captured-headers.js';
 import { isIgnored } from './ignore-rules.js';
+import { requestHeaders } from './request-headers.js';
 
 /** Set on the raw request by adapters that know the matched route before the response (Fastify). */
 export const ROUTE = Symbol('nestjs-tracing:route');
@@ -45,7 +45,7 @@ function startServerSpan(runtime: TracingRuntime, req: TracedRequest, res: Serve
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
   if (runtime.options.ignore.length > 0 && isIgnored(runtime.options.ignore, path, req)) return ROOT_CONTEXT;
 
-  const parent = extractParent(req);
+  const parent = extractParent(runtime, req);
   const method = req.method ?? 'GET';
   const span = runtime.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
   if (span.isRecording()) {
@@ -67,10 +67,10 @@ function startServerSpan(runtime: TracingRuntime, req: TracedRequest, res: Serve
   return ctx;
 }
 
-/** A malformed traceparent/baggage yields a fresh root, never an error. */
-function extractParent(req: IncomingMessage): Context {
+/** In any of the app's `propagators`; a malformed or missing one yields a fresh root, never an error. */
+function extractParent(runtime: TracingRuntime, req: IncomingMessage): Context {
   try {
-    return propagation.extract(ROOT_CONTEXT, req.headers, boundedHeaders);
+    return runtime.propagator.extract(ROOT_CONTEXT, req, requestHeaders);
   } catch {
     return ROOT_CONTEXT;
   }

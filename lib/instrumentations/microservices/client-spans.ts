@@ -1,4 +1,12 @@
-import { context, propagation, SpanKind, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  defaultTextMapSetter,
+  SpanKind,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { Observable } from 'rxjs';
 import { runtimeOf } from '../../runtime/active-runtime.js';
@@ -119,7 +127,7 @@ function startSpan(parent: Context, describe: () => SpanDescription): StartedSpa
     const span = runtime.tracer.startSpan(name, { kind, attributes }, parent);
     const spanContext = trace.setSpan(parent, span);
     const headers: Record<string, string> = {};
-    propagation.inject(spanContext, headers);
+    runtime.propagator.inject(spanContext, headers, defaultTextMapSetter);
     return { span, context: withOutgoing(spanContext, headers) };
   } catch (error) {
     runtime.report('starting a microservice client span', error);

@@ -1,13 +1,14 @@
 import {
   context,
   createContextKey,
-  propagation,
   SpanKind,
   trace,
   type Attributes,
   type Context,
   type Span,
   type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
 } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { Observable, tap } from 'rxjs';
@@ -51,6 +52,8 @@ const metadataGetter: TextMapGetter<MetadataLike> = {
     return values.length === 1 ? String(values[0]) : values.map(String);
   },
 };
+
+const metadataSetter: TextMapSetter<MetadataLike> = { set: (metadata, key, value) => metadata.set(key, value) };
 
 interface MethodInfo {
   name: string;
@@ -124,9 +127,10 @@ export function instrumentGrpcClient(proxy: GrpcProxyLike): void {
         let callArgs: unknown[];
         try {
           if (isTracingSuppressed(parent)) return method.apply(this, args).subscribe(subscriber);
-          span = runtimeOf(parent).tracer.startSpan(info.name, { kind: SpanKind.CLIENT, attributes }, parent);
+          const runtime = runtimeOf(parent);
+          span = runtime.tracer.startSpan(info.name, { kind: SpanKind.CLIENT, attributes }, parent);
           spanContext = trace.setSpan(parent, span);
-          callArgs = withMetadata(args, spanContext, Metadata);
+          callArgs = withMetadata(args, spanContext, Metadata, runtime.propagator);
         } catch (error) {
           runtimeOf(parent).report('starting a gRPC client span', error);
           return method.apply(this, args).subscribe(subscriber);
@@ -147,11 +151,16 @@ export function instrumentGrpcClient(proxy: GrpcProxyLike): void {
 }
 
 /** The call's arguments with metadata at index 1 (where grpc-js and Nest expect it) carrying the context. */
-function withMetadata(args: unknown[], spanContext: Context, Metadata: MetadataClass | undefined): unknown[] {
+function withMetadata(
+  args: unknown[],
+  spanContext: Context,
+  Metadata: MetadataClass | undefined,
+  propagator: TextMapPropagator,
+): unknown[] {
   const given = args[1];
   const metadata = isMetadata(given) ? given.clone() : Metadata ? new Metadata() : undefined;
   if (!metadata) return args;
-  propagation.inject(spanContext, metadata, { set: (carrier, key, value) => carrier.set(key, value) });
+  propagator.inject(spanContext, metadata, metadataSetter);
   const callArgs = [...args];
   if (isMetadata(given)) callArgs[1] = metadata;
   else callArgs.splice(1, given === undefined ? 1 : 0, metadata);
@@ -214,7 +223,8 @@ export function instrumentGrpcServer(server: GrpcServerLike, runtime: TracingRun
         info = methodInfo(path, typeof call?.operationId === 'string' ? call.operationId : 'unknown');
         if (path) methods.set(path, info);
       }
-      const parent = extractParent(isMetadata(call?.metadata) ? call.metadata : undefined, metadataGetter);
+      const metadata = isMetadata(call?.metadata) ? call.metadata : undefined;
+      const parent = extractParent(runtime.propagator, metadata, metadataGetter);
       const span = runtime.tracer.startSpan(info.name, { kind: SpanKind.SERVER, attributes: info.attributes }, parent);
       slot = { span, failed: false, ended: false };
       spanContext = withRuntime(trace.setSpan(parent, span), runtime).setValue(CALL, slot);

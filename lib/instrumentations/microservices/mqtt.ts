@@ -77,13 +77,16 @@ export const mqttServer: ServerTransport = {
       return parsed;
     };
   },
-  parent: (rpcContext) => {
+  parent: (rpcContext, propagator) => {
     const packet = (rpcContext as { getPacket?: () => unknown } | undefined)?.getPacket?.() as
       { properties?: { userProperties?: unknown } } | undefined;
     const userProperties = packet?.properties?.userProperties;
-    if (isObject(userProperties) && 'traceparent' in userProperties) return extractParent(userProperties);
+    const properties = isObject(userProperties) ? userProperties : undefined;
+    if (properties && propagator.fields().some((field) => field in properties)) {
+      return extractParent(propagator, properties);
+    }
     const slot = context.active().getValue(ENVELOPE) as EnvelopeSlot | undefined;
-    return extractParent(slot?.metadata ?? (isObject(userProperties) ? userProperties : undefined));
+    return extractParent(propagator, slot?.metadata ?? properties);
   },
   attributes: (_server, rpcContext) => {
     const topic = (rpcContext as { getTopic?: () => unknown } | undefined)?.getTopic?.();

@@ -9,9 +9,11 @@ import type { ClientProxyLike, ClientTransport, ServerTransport } from './types.
  * merges its headers; the server reads them from `NatsContext#getHeaders()`.
  */
 const SYSTEM = 'nats';
+const IGNORE_CASE = 2;
 
 interface NatsHeaders {
-  get(key: string): string;
+  /** `match` 2 is nats.js's Match.IgnoreCase. */
+  get(key: string, match?: number): string;
   set(key: string, value: string): void;
   keys(): string[];
 }
@@ -43,16 +45,17 @@ export const natsClient: ClientTransport = {
 
 const natsGetter: TextMapGetter<NatsHeaders> = {
   keys: (headers) => headers.keys(),
-  get: (headers, key) => headers.get(key) || undefined,
+  // a sender that is not this library may write X-B3-TraceId
+  get: (headers, key) => headers.get(key) || headers.get(key, IGNORE_CASE) || undefined,
 };
 
 export const natsServer: ServerTransport = {
   system: SYSTEM,
   staticAttributes: () => ({}),
-  parent: (rpcContext) => {
+  parent: (rpcContext, propagator) => {
     const headers = (rpcContext as { getHeaders?: () => unknown } | undefined)?.getHeaders?.() as
       NatsHeaders | undefined;
-    return extractParent(typeof headers?.get === 'function' ? headers : undefined, natsGetter);
+    return extractParent(propagator, typeof headers?.get === 'function' ? headers : undefined, natsGetter);
   },
   attributes: (_server, rpcContext) => {
     const subject = (rpcContext as { getSubject?: () => unknown } | undefined)?.getSubject?.();

@@ -23,7 +23,7 @@ export const redisClient: ClientTransport = {
 export const redisServer: ServerTransport = {
   system: SYSTEM,
   staticAttributes: () => ({}),
-  parent: (rpcContext) => extractParent(metadataOf(rpcContext)),
+  parent: (rpcContext, propagator) => extractParent(propagator, metadataOf(rpcContext)),
   attributes: (_server, rpcContext) => {
     const channel = (rpcContext as { getChannel?: () => unknown } | undefined)?.getChannel?.();
     return typeof channel === 'string' ? { [MESSAGING_DESTINATION_NAME]: channel } : {};

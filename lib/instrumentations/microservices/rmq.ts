@@ -66,9 +66,9 @@ export const rmqServer: ServerTransport = {
     const queue = (server as ServerLike & { queue?: unknown }).queue;
     return typeof queue === 'string' ? { [MESSAGING_DESTINATION_NAME]: queue } : {};
   },
-  parent: (rpcContext) => {
+  parent: (rpcContext, propagator) => {
     const headers = messageOf(rpcContext)?.properties?.headers;
-    return extractParent(isObject(headers) ? headers : undefined);
+    return extractParent(propagator, isObject(headers) ? headers : undefined);
   },
   attributes: (_server, rpcContext) => {
     const routingKey = messageOf(rpcContext)?.fields?.routingKey;

@@ -71,7 +71,7 @@ function traceHandler(
     let spanContext: Context;
     try {
       const rpcContext = args[1];
-      const parent = transport.parent(rpcContext);
+      const parent = transport.parent(rpcContext, runtime.propagator);
       span = runtime.tracer.startSpan(name, { kind }, parent);
       if (span.isRecording()) {
         span.setAttributes(fixed);

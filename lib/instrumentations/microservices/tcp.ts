@@ -21,7 +21,7 @@ export const tcpClient: ClientTransport = {
 export const tcpServer: ServerTransport = {
   system: SYSTEM,
   staticAttributes: () => ({}),
-  parent: (rpcContext) => extractParent(metadataOf(rpcContext)),
+  parent: (rpcContext, propagator) => extractParent(propagator, metadataOf(rpcContext)),
   attributes: (_server, rpcContext) => {
     const pattern = (rpcContext as { getPattern?: () => unknown } | undefined)?.getPattern?.();
     return typeof pattern === 'string' ? { [MESSAGING_DESTINATION_NAME]: pattern } : {};

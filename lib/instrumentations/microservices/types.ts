@@ -1,4 +1,4 @@
-import type { Attributes, Context } from '@opentelemetry/api';
+import type { Attributes, Context, TextMapPropagator } from '@opentelemetry/api';
 import type { Observable } from 'rxjs';
 
 /*
@@ -55,8 +55,8 @@ export interface ClientTransport {
 export interface ServerTransport {
   readonly system: string;
   staticAttributes(server: ServerLike): Attributes;
-  /** The sender's context from the RPC context Nest hands to the handler. */
-  parent(rpcContext: unknown): Context;
+  /** The sender's context from the RPC context Nest hands to the handler, read with the app's propagator. */
+  parent(rpcContext: unknown, propagator: TextMapPropagator): Context;
   /** Per-message attributes (concrete destination, routing key). */
   attributes(server: ServerLike, rpcContext: unknown): Attributes;
   /** Extra instrumentation a transport needs to see its carrier (MQTT 3.1.1 envelope). */
