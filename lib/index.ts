@@ -28,6 +28,7 @@ export type {
   ExporterOption,
   FileExporterOptions,
   IgnoreRule,
+  Instrumentation,
   JaegerOptions,
   OtlpOptions,
   TracingModuleAsyncOptions,

@@ -1,3 +1,4 @@
+import { contribInstrumentation } from './contrib/contrib.instrumentation.js';
 import { httpClientInstrumentation } from './http-client/http-client.instrumentation.js';
 import { httpServerInstrumentation } from './http-server/http-server.instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
@@ -8,4 +9,5 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   httpServerInstrumentation,
   httpClientInstrumentation,
   microservicesInstrumentation,
+  contribInstrumentation,
 ];

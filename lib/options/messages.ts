@@ -59,3 +59,7 @@ export const severalTracingModules = (count: number): string =>
   "Import TracingModule once. In a test, replace the app's own with " +
   '.overrideModule(<the TracingModule.forRoot() it imports>).useModule(TracingTestingModule.forRoot()) ' +
   '(keep that module in a constant; overrideModule(TracingModule) matches no dynamic module).';
+
+export const instrumentationsIgnored = (names: string[]): string =>
+  `A preloaded OpenTelemetry SDK is in charge: option "instrumentations" (${names.join(', ')}) is ignored. ` +
+  'Register these instrumentations with that SDK instead.';

@@ -6,11 +6,13 @@ import type {
   ExporterName,
   ExporterOption,
   IgnoreRule,
+  Instrumentation,
   TracingModuleOptions,
 } from './tracing-options.interface.js';
 import { Redactor } from '../attributes/redact.js';
 import { safeAttributes } from '../attributes/set-safe-attribute.js';
 import { resolveAutoTrace, type ResolvedAutoTrace } from './auto-trace.js';
+import { resolveInstrumentations } from './instrumentations.js';
 import { check, checkUrl, isInt, isPlainObject, positiveInt } from './checks.js';
 import { invalidEnv } from './messages.js';
 
@@ -37,6 +39,7 @@ export interface ResolvedOptions {
   captureHeaders: { request: string[]; response: string[] };
   batch: Required<BatchOptions>;
   spanProcessors: SpanProcessor[];
+  instrumentations: Instrumentation[];
   exportBackoff: { initialMs: number; maxMs: number };
   shutdownTimeoutMs: number;
 }
@@ -129,6 +132,7 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     captureHeaders: resolveCaptureHeaders(o.captureHeaders),
     batch,
     spanProcessors: resolveSpanProcessors(o.spanProcessors),
+    instrumentations: resolveInstrumentations(o.instrumentations),
     exportBackoff,
     shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', o.shutdownTimeoutMs, 5000),
   };

@@ -5,6 +5,7 @@ import type { TracingRuntime } from './tracing-runtime.js';
 
 interface SharedHook {
   holders: number;
+  value: unknown;
   remove: () => void;
 }
 
@@ -46,21 +47,30 @@ export class TracingGlobals {
    * The returned release is idempotent.
    */
   static share(name: string, install: () => () => void): () => void {
+    return this.shareValue(name, () => ({ value: undefined, remove: install() })).release;
+  }
+
+  /** share() for a hook whose later holders need what the first one installed (e.g. the one patch of a package). */
+  static shareValue<T>(
+    name: string,
+    install: () => { value: T; remove: () => void },
+  ): { value: T; release: () => void } {
     let hook = this.shared.get(name);
     if (!hook) {
-      hook = { holders: 0, remove: install() };
+      hook = { holders: 0, ...install() };
       this.shared.set(name, hook);
     }
     hook.holders++;
     const held = hook;
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
       if (--held.holders > 0 || this.shared.get(name) !== held) return;
       this.shared.delete(name);
       held.remove();
     };
+    return { value: held.value as T, release };
   }
 
   /** The AsyncLocalStorage context manager and W3C propagators every app relies on. */
