@@ -2,14 +2,17 @@ import type { DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TracingModule, type ExporterOption, type TracingModuleOptions } from 'nestjs-tracing';
 
-/** What each service imports: its configuration, and tracing configured from it. */
-export function configAndTracing(serviceName: string): Array<DynamicModule | Promise<DynamicModule>> {
+/** What each service imports: its configuration, and tracing configured from it (plus the service's own options). */
+export function configAndTracing(
+  serviceName: string,
+  extra: () => TracingModuleOptions = () => ({}),
+): Array<DynamicModule | Promise<DynamicModule>> {
   return [
     ConfigModule.forRoot({ ignoreEnvFile: true }),
     TracingModule.forRootAsync({
       imports: [ConfigModule],
       inject: [ConfigService],
-      useFactory: (config: ConfigService) => tracingOptionsFrom(config, serviceName),
+      useFactory: (config: ConfigService) => ({ ...tracingOptionsFrom(config, serviceName), ...extra() }),
     }),
   ];
 }
