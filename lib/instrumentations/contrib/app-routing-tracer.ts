@@ -8,6 +8,7 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api';
 import { runtimeOf } from '../../runtime/active-runtime.js';
+import type { TracingRuntime } from '../../runtime/tracing-runtime.js';
 
 /**
  * The tracer provider the instrumentations are given. A package can be patched once per
@@ -21,6 +22,9 @@ export class AppRoutingTracerProvider implements TracerProvider {
 }
 
 class AppRoutingTracer implements Tracer {
+  /** Per app, this scope's tracer: a lookup per span, not the provider's key-building getTracer. */
+  private readonly tracers = new WeakMap<TracingRuntime, Tracer>();
+
   constructor(
     private readonly name: string,
     private readonly version?: string,
@@ -38,6 +42,9 @@ class AppRoutingTracer implements Tracer {
   }
 
   private target(ctx: Context): Tracer {
-    return runtimeOf(ctx).tracerFor(this.name, this.version, this.options);
+    const runtime = runtimeOf(ctx);
+    let tracer = this.tracers.get(runtime);
+    if (!tracer) this.tracers.set(runtime, (tracer = runtime.tracerFor(this.name, this.version, this.options)));
+    return tracer;
   }
 }
