@@ -5,13 +5,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startOtlpReceiver } from '../../support/otlp-receiver.js';
+import { freePort } from '../../support/ports.js';
 
 /*
  * The package in a Nest 11 app compiled to CommonJS, as most Nest 11 apps are: `npm pack`,
  * installed beside Nest 11 (the peer ranges must allow it), type-checked against the shipped
  * declarations (`nestjs-tracing/testing` included), require()d as an ES module, run as its own
  * process: request spans, pg query spans through the instrumentations option with no preload,
- * TracingLogger's json lines, and the testing module.
+ * TracingLogger's json lines, a TCP microservice call, and the testing module.
  */
 const run = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -35,6 +36,7 @@ beforeAll(async () => {
       '@nestjs/core@11',
       '@nestjs/platform-express@11',
       '@nestjs/testing@11',
+      '@nestjs/microservices@11',
       'reflect-metadata',
       'rxjs',
       '@types/node@20',
@@ -91,9 +93,9 @@ function until<T>(child: ChildProcess, read: () => T | undefined, what: () => st
 }
 
 describe('installed package in a Nest 11 CommonJS app', () => {
-  it('traces requests and pg queries, and TracingLogger carries the trace ids', async () => {
+  it('traces requests, pg queries and TCP calls, and TracingLogger carries the trace ids', async () => {
     const receiver = await startOtlpReceiver();
-    const { child, out } = start('main.js', { OTLP_URL: receiver.url });
+    const { child, out } = start('main.js', { OTLP_URL: receiver.url, TCP_PORT: String(await freePort()) });
     try {
       const port = await until(
         child,
@@ -101,8 +103,9 @@ describe('installed package in a Nest 11 CommonJS app', () => {
         () => `listening; output:\n${out()}`,
       );
       expect(await fetch(`http://127.0.0.1:${port}/items/7`).then((r) => r.json())).toEqual({ id: 7 });
+      expect(await fetch(`http://127.0.0.1:${port}/items/7/price`).then((r) => r.json())).toEqual({ price: 70 });
       child.kill('SIGTERM');
-      const spans = await receiver.waitForSpans(3);
+      const spans = await receiver.waitForSpans(6);
       const server = spans.find((s) => s.name === 'GET /items/:id')!;
       const find = spans.find((s) => s.name === 'ItemsService.find')!;
       const query = spans.find((s) => s.name.startsWith('pg.query:SELECT'))!;
@@ -110,6 +113,13 @@ describe('installed package in a Nest 11 CommonJS app', () => {
       expect(find.parentSpanId).toBe(server.spanId);
       expect([query.parentSpanId, query.traceId, query.kind]).toEqual([find.spanId, server.traceId, 'CLIENT']);
       expect(query.attributes['db.query.text']).toBe('SELECT $1::int AS id');
+      // TCP on Nest 11: both sides traced, but its packets carry no metadata, so the server starts a new trace
+      const priced = spans.find((s) => s.name === 'GET /items/:id/price')!;
+      const sent = spans.find((s) => s.name === 'send price')!;
+      const processed = spans.find((s) => s.name === 'process price')!;
+      expect([sent.kind, sent.parentSpanId, sent.traceId]).toEqual(['CLIENT', priced.spanId, priced.traceId]);
+      expect([processed.kind, processed.parentSpanId]).toEqual(['SERVER', undefined]);
+      expect(processed.traceId).not.toBe(sent.traceId);
       const logged = jsonLines(out()).find((r) => r.message === 'found item');
       expect(logged).toMatchObject({
         context: 'Items',
