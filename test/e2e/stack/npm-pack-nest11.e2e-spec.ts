@@ -21,7 +21,12 @@ let appDir: string;
 
 beforeAll(async () => {
   appDir = await mkdtemp(join(tmpdir(), 'nestjs-tracing-nest11-'));
-  await run('npm', ['pack', '--pack-destination', appDir], { cwd: repo });
+  // packed from a build of its own, so the repo's dist/ (which another packing test rebuilds) is never read
+  const pkgDir = join(appDir, 'package');
+  const tsc = join(repo, 'node_modules/typescript/bin/tsc');
+  await run(process.execPath, [tsc, '-p', join(repo, 'tsconfig.build.json'), '--outDir', join(pkgDir, 'dist')]);
+  for (const file of ['package.json', 'README.md', 'LICENSE']) await cp(join(repo, file), join(pkgDir, file));
+  await run('npm', ['pack', '--ignore-scripts', '--pack-destination', appDir], { cwd: pkgDir });
   const tarball = (await readdir(appDir)).find((f) => f.endsWith('.tgz'))!;
   await writeFile(join(appDir, 'package.json'), JSON.stringify({ name: 'consumer11', private: true }));
   await run(
@@ -47,11 +52,9 @@ beforeAll(async () => {
     { cwd: appDir },
   );
   for (const file of ['main.ts', 'testing.ts', 'tsconfig.json']) await cp(join(fixture, file), join(appDir, file));
-  await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', appDir]).catch(
-    (error: { stdout?: string }) => {
-      throw new Error(`the Nest 11 app does not type-check against the packed declarations:\n${error.stdout}`);
-    },
-  );
+  await run(process.execPath, [tsc, '-p', appDir]).catch((error: { stdout?: string }) => {
+    throw new Error(`the Nest 11 app does not type-check against the packed declarations:\n${error.stdout}`);
+  });
 }, 240_000);
 afterAll(() => rm(appDir, { recursive: true, force: true }));
 
