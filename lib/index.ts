@@ -5,6 +5,8 @@ export { SpanAttr } from './decorators/span-attr.decorator.js';
 export { NoTrace } from './decorators/no-trace.decorator.js';
 export type { TraceOptions } from './engine/span-spec.js';
 export { TraceService } from './trace.service.js';
+export { TracingLogger } from './logging/tracing-logger.js';
+export { traceLogFields, type TraceLogFields } from './logging/trace-log-fields.js';
 export type { ExportStats } from './export/export-stats.js';
 export { JaegerFileExporter } from './export/jaeger-file.exporter.js';
 export type {
@@ -26,6 +28,7 @@ export type {
   ExporterOption,
   FileExporterOptions,
   IgnoreRule,
+  Instrumentation,
   JaegerOptions,
   OtlpOptions,
   OtlpProtocol,

@@ -5,7 +5,8 @@ import type { InstrumentedApp } from './instrumentations/instrumentation.js';
 import { PreparedInstrumentations } from './instrumentations/prepared-instrumentations.js';
 import type { ResolvedOptions } from './options/resolve-options.js';
 import { TracingRuntime } from './runtime/tracing-runtime.js';
-import { TRACING_OPTIONS } from './tracing.constants.js';
+import { severalTracingModules } from './options/messages.js';
+import { TRACING_MODULE_OPTIONS, TRACING_OPTIONS } from './tracing.constants.js';
 
 /**
  * Enables the instrumentations once the app's modules exist (their `prepare` phase ran
@@ -25,6 +26,9 @@ export class TracingLifecycle implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
+    // two would instrument the same app twice (e.g. an AppModule's and a test's TracingTestingModule)
+    const count = [...this.modules.values()].filter((m) => m.providers.has(TRACING_MODULE_OPTIONS)).length;
+    if (count > 1) throw new Error(severalTracingModules(count));
     if (!this.options.enabled) return;
     const app: InstrumentedApp = {
       runtime: this.runtime,

@@ -1,5 +1,6 @@
 import { controllersInstrumentation } from './controllers/controllers.instrumentation.js';
 import { enhancersInstrumentation } from './enhancers/enhancers.instrumentation.js';
+import { contribInstrumentation } from './contrib/contrib.instrumentation.js';
 import { httpClientInstrumentation } from './http-client/http-client.instrumentation.js';
 import { httpServerInstrumentation } from './http-server/http-server.instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
@@ -16,4 +17,5 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   enhancersInstrumentation,
   middlewareInstrumentation,
   providersInstrumentation,
+  contribInstrumentation,
 ];

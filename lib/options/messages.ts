@@ -62,3 +62,13 @@ function describe(value: unknown): string {
     return typeof value;
   }
 }
+
+export const severalTracingModules = (count: number): string =>
+  `nestjs-tracing: ${count} TracingModules in one app; every span would be recorded ${count} times. ` +
+  "Import TracingModule once. In a test, replace the app's own with " +
+  '.overrideModule(<the TracingModule.forRoot() it imports>).useModule(TracingTestingModule.forRoot()) ' +
+  '(keep that module in a constant; overrideModule(TracingModule) matches no dynamic module).';
+
+export const instrumentationsIgnored = (names: string[]): string =>
+  `A preloaded OpenTelemetry SDK is in charge: option "instrumentations" (${names.join(', ')}) is ignored. ` +
+  'Register these instrumentations with that SDK instead.';

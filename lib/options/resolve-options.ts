@@ -8,11 +8,13 @@ import type {
   ExporterOption,
   IgnoreRule,
   PropagatorName,
+  Instrumentation,
   TracingModuleOptions,
 } from './tracing-options.interface.js';
 import { Redactor } from '../attributes/redact.js';
 import { safeAttributes } from '../attributes/set-safe-attribute.js';
 import { resolveAutoTrace, type ResolvedAutoTrace } from './auto-trace.js';
+import { resolveInstrumentations } from './instrumentations.js';
 import { check, checkUrl, isInt, isPlainObject, positiveInt } from './checks.js';
 import { invalidEnv } from './messages.js';
 import { resolveOtlp, type ResolvedOtlpOptions } from './otlp.js';
@@ -45,6 +47,7 @@ export interface ResolvedOptions {
   captureHeaders: { request: string[]; response: string[] };
   batch: Required<BatchOptions>;
   spanProcessors: SpanProcessor[];
+  instrumentations: Instrumentation[];
   exportBackoff: Required<ExportBackoffOptions>;
   shutdownTimeoutMs: number;
 }
@@ -138,6 +141,7 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     captureHeaders: resolveCaptureHeaders(o.captureHeaders),
     batch,
     spanProcessors: resolveSpanProcessors(o.spanProcessors),
+    instrumentations: resolveInstrumentations(o.instrumentations),
     exportBackoff,
     shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', o.shutdownTimeoutMs, 5000),
   };

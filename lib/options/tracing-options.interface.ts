@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, TracerProvider } from '@opentelemetry/api';
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -122,6 +122,19 @@ export interface AutoTraceOptions {
   exclude?: AutoTraceExclude[];
 }
 
+/**
+ * An OpenTelemetry instrumentation, as `@opentelemetry/instrumentation` defines it: e.g.
+ * `new PgInstrumentation()` from `@opentelemetry/instrumentation-pg`. One built on its
+ * `InstrumentationBase` is also applied to the packages already loaded (its module definitions).
+ */
+export interface Instrumentation {
+  readonly instrumentationName: string;
+  readonly instrumentationVersion: string;
+  enable(): void;
+  disable(): void;
+  setTracerProvider(tracerProvider: TracerProvider): void;
+}
+
 export interface TracingModuleOptions {
   /** `service.name`. Default: OTEL_SERVICE_NAME, else the package name, else `unknown_service`. */
   serviceName?: string;
@@ -177,6 +190,13 @@ export interface TracingModuleOptions {
    * (which keep their queue, guard and shutdown guarantees; these get none of them).
    */
   spanProcessors?: SpanProcessor[];
+  /**
+   * OpenTelemetry instrumentations (`@opentelemetry/instrumentation-pg`, `-mysql2`, `-ioredis`, ...),
+   * enabled on this app's tracer provider when the app starts and disabled when it closes. Each
+   * is also applied to the CommonJS packages already loaded, so no `--require`/`--import`
+   * preload is needed for them. Ignored (with a log line) under a preloaded SDK. Default none.
+   */
+  instrumentations?: Instrumentation[];
   /** Retry pacing while an exporter fails (spans are dropped and counted meanwhile). */
   exportBackoff?: ExportBackoffOptions;
   /** Longest wait for the final flush when the app closes. Default 5000 ms. */

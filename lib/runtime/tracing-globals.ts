@@ -11,9 +11,9 @@ import type { TracingRuntime } from './tracing-runtime.js';
 
 interface SharedHook {
   holders: number;
+  /** What the first holder's install made, handed to every later holder. */
+  value: unknown;
   remove: () => void;
-  /** What shareOn's install made, handed to every later holder. */
-  value?: unknown;
 }
 
 /**
@@ -55,13 +55,20 @@ export class TracingGlobals {
    * The returned release is idempotent.
    */
   static share(name: string, install: () => () => void): () => void {
+    return this.hold(this.shared, name, () => ({ value: undefined, remove: install() })).release;
+  }
+
+  /** `share` for a hook whose later holders need what the first one installed (e.g. the one patch of a package). */
+  static shareValue<T>(
+    name: string,
+    install: () => { value: T; remove: () => void },
+  ): { value: T; release: () => void } {
     return this.hold(this.shared, name, install);
   }
 
   /**
-   * `share` for a hook on one property of one object (a method patched on a user's class),
-   * keyed by the object itself since class names are not unique. `install` also returns a
-   * value every holder gets (the patch's state), not only the first.
+   * `shareValue` for a hook on one property of one object (a method patched on a user's
+   * class), keyed by the object itself since class names are not unique.
    */
   static shareOn<T>(
     owner: object,
@@ -74,15 +81,7 @@ export class TracingGlobals {
       this.sharedOn.set(owner, hooks);
     }
     const held = hooks;
-    let value: T | undefined;
-    const release = this.hold(held, property, () => {
-      const installed = install();
-      value = installed.value;
-      return installed.remove;
-    });
-    const hook = held.get(property) as SharedHook;
-    if (value === undefined) value = hook.value as T;
-    else hook.value = value;
+    const { value, release } = this.hold(held, property, install);
     return {
       value,
       release: () => {
@@ -92,22 +91,27 @@ export class TracingGlobals {
     };
   }
 
-  private static hold<K>(hooks: Map<K, SharedHook>, key: K, install: () => () => void): () => void {
+  private static hold<K, T>(
+    hooks: Map<K, SharedHook>,
+    key: K,
+    install: () => { value: T; remove: () => void },
+  ): { value: T; release: () => void } {
     let hook = hooks.get(key);
     if (!hook) {
-      hook = { holders: 0, remove: install() };
+      hook = { holders: 0, ...install() };
       hooks.set(key, hook);
     }
     hook.holders++;
     const held = hook;
     let released = false;
-    return () => {
+    const release = (): void => {
       if (released) return;
       released = true;
       if (--held.holders > 0 || hooks.get(key) !== held) return;
       hooks.delete(key);
       held.remove();
     };
+    return { value: held.value as T, release };
   }
 
   /**

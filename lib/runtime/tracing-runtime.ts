@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { propagation, trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+import { propagation, trace, type TextMapPropagator, type Tracer, type TracerOptions } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOnSampler,
@@ -78,6 +78,11 @@ export class TracingRuntime {
       false,
     );
     return TracingGlobals.apiOnlyRuntime;
+  }
+
+  /** A tracer of this app under another instrumentation scope (an OpenTelemetry instrumentation's name and version). */
+  tracerFor(name: string, version?: string, options?: TracerOptions): Tracer {
+    return (this.provider ?? trace.getTracerProvider()).getTracer(name, version, options);
   }
 
   /** True while the runtime holds the process-wide state (between start and shutdown). */

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SpanKind } from '@opentelemetry/api';
-import { SpanAttr, Trace } from 'nestjs-tracing';
+import { StockDatabase } from './stock.database.js';
 
 export interface StockItem {
   sku: string;
@@ -8,38 +7,24 @@ export interface StockItem {
   available: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Stands in for a database: each query takes a few milliseconds, like a real round trip. */
+/** Plain `pg` queries: their spans come from @opentelemetry/instrumentation-pg (see inventory.module.ts). */
 @Injectable()
 export class StockRepository {
-  private readonly items = new Map<string, StockItem>([
-    ['lamp', { sku: 'lamp', name: 'Desk lamp', available: 12 }],
-    ['chair', { sku: 'chair', name: 'Office chair', available: 3 }],
-    ['desk', { sku: 'desk', name: 'Standing desk', available: 0 }],
-  ]);
+  constructor(private readonly database: StockDatabase) {}
 
-  @Trace('SELECT stock', {
-    kind: SpanKind.CLIENT,
-    attributes: { 'db.system.name': 'postgresql', 'db.collection.name': 'stock' },
-  })
-  async findBySku(@SpanAttr('inventory.sku') sku: string): Promise<StockItem | undefined> {
-    await sleep(4);
-    return this.items.get(sku);
+  async findBySku(sku: string): Promise<StockItem | undefined> {
+    const { rows } = await this.database.pool.query<StockItem>(
+      'SELECT sku, name, available FROM stock WHERE sku = $1',
+      [sku],
+    );
+    return rows[0];
   }
 
-  @Trace('UPDATE stock', {
-    kind: SpanKind.CLIENT,
-    attributes: { 'db.system.name': 'postgresql', 'db.collection.name': 'stock' },
-  })
-  async decrement(
-    @SpanAttr('inventory.sku') sku: string,
-    @SpanAttr('inventory.quantity') quantity: number,
-  ): Promise<number> {
-    await sleep(6);
-    const item = this.items.get(sku);
-    if (!item) return 0;
-    item.available = Math.max(0, item.available - quantity);
-    return item.available;
+  async decrement(sku: string, quantity: number): Promise<number> {
+    const { rows } = await this.database.pool.query<{ available: number }>(
+      'UPDATE stock SET available = GREATEST(available - $2, 0) WHERE sku = $1 RETURNING available',
+      [sku, quantity],
+    );
+    return rows[0]?.available ?? 0;
   }
 }

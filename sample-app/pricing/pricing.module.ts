@@ -5,7 +5,7 @@ import { PricingService } from './pricing.service.js';
 
 // no @Trace() in this service: `providers: true` gives every PricingService method its span
 @Module({
-  imports: [...configAndTracing('pricing', { providers: true })],
+  imports: [...configAndTracing('pricing', () => ({ autoTrace: { providers: true } }))],
   controllers: [PricingController],
   providers: [PricingService],
 })

@@ -1,22 +1,22 @@
 import type { DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { TracingModule, type AutoTraceOptions, type ExporterOption, type TracingModuleOptions } from 'nestjs-tracing';
+import { TracingModule, type ExporterOption, type TracingModuleOptions } from 'nestjs-tracing';
 
 /**
- * What each service imports: its configuration, and tracing configured from it. Every service
- * gets the default automatic spans (handlers, guards, pipes, interceptors, filters,
- * middleware); `autoTrace` adds to them, e.g. `{ providers: true }`.
+ * What each service imports: its configuration, and tracing configured from it plus the
+ * service's own options. Every service gets the default automatic spans (handlers, guards,
+ * pipes, interceptors, filters, middleware); `extra` adds to them, e.g. `autoTrace: { providers: true }`.
  */
 export function configAndTracing(
   serviceName: string,
-  autoTrace?: AutoTraceOptions,
+  extra: () => TracingModuleOptions = () => ({}),
 ): Array<DynamicModule | Promise<DynamicModule>> {
   return [
     ConfigModule.forRoot({ ignoreEnvFile: true }),
     TracingModule.forRootAsync({
       imports: [ConfigModule],
       inject: [ConfigService],
-      useFactory: (config: ConfigService) => ({ ...tracingOptionsFrom(config, serviceName), autoTrace }),
+      useFactory: (config: ConfigService) => ({ ...tracingOptionsFrom(config, serviceName), ...extra() }),
     }),
   ];
 }
