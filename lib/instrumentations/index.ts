@@ -1,4 +1,5 @@
 import { controllersInstrumentation } from './controllers/controllers.instrumentation.js';
+import { eventsInstrumentation } from './events/events.instrumentation.js';
 import { httpClientInstrumentation } from './http-client/http-client.instrumentation.js';
 import { httpServerInstrumentation } from './http-server/http-server.instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
@@ -10,4 +11,5 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   httpClientInstrumentation,
   microservicesInstrumentation,
   controllersInstrumentation,
+  eventsInstrumentation,
 ];
