@@ -3,6 +3,7 @@ import { eventsInstrumentation } from './events/events.instrumentation.js';
 import { httpClientInstrumentation } from './http-client/http-client.instrumentation.js';
 import { httpServerInstrumentation } from './http-server/http-server.instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
+import { scheduleInstrumentation } from './schedule/schedule.instrumentation.js';
 import { microservicesInstrumentation } from './microservices/microservices.instrumentation.js';
 
 /** Every instrumentation the module knows, in the order they are enabled. */
@@ -12,4 +13,5 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   microservicesInstrumentation,
   controllersInstrumentation,
   eventsInstrumentation,
+  scheduleInstrumentation,
 ];
