@@ -49,14 +49,28 @@ export function recordHttpStatus(span: Span, status: number, side: 'server' | 'c
   span.setStatus({ code: SpanStatusCode.ERROR });
 }
 
-/** A Nest HttpException below 500 (NotFound, Forbidden...) is an answer, not a failure. */
+/**
+ * An answer, not a failure: a Nest HttpException below 500 (NotFound, Forbidden...), and a
+ * WsException (what a gateway sends the client as an `exception` message, the WebSocket
+ * counterpart of a 4xx; a guard's refusal is one).
+ */
 export function isClientError(error: unknown): boolean {
   try {
     const status = (error as { getStatus?: () => unknown } | null)?.getStatus?.();
-    return typeof status === 'number' && status < 500;
+    return (typeof status === 'number' && status < 500) || isA(error, 'WsException');
   } catch {
     return false;
   }
+}
+
+/** True when `error`'s class or one it extends is named `name` (for classes of optional peers, never imported). */
+function isA(error: unknown, name: string): boolean {
+  if (!(error instanceof Error)) return false;
+  for (let proto: unknown = Object.getPrototypeOf(error); proto && proto !== Error.prototype;) {
+    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === name) return true;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return false;
 }
 
 /** A system error's code (ECONNREFUSED), else the error's class, else a code or name it carries. */

@@ -4,6 +4,7 @@ import { httpClientInstrumentation } from './http-client/http-client.instrumenta
 import { httpServerInstrumentation } from './http-server/http-server.instrumentation.js';
 import type { Instrumentation } from './instrumentation.js';
 import { scheduleInstrumentation } from './schedule/schedule.instrumentation.js';
+import { gatewaysInstrumentation } from './websockets/websockets.instrumentation.js';
 import { microservicesInstrumentation } from './microservices/microservices.instrumentation.js';
 
 /** Every instrumentation the module knows, in the order they are enabled. */
@@ -14,4 +15,5 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   controllersInstrumentation,
   eventsInstrumentation,
   scheduleInstrumentation,
+  gatewaysInstrumentation,
 ];
