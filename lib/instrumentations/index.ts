@@ -5,6 +5,7 @@ import { httpServerInstrumentation } from './http-server/http-server.instrumenta
 import type { Instrumentation } from './instrumentation.js';
 import { scheduleInstrumentation } from './schedule/schedule.instrumentation.js';
 import { gatewaysInstrumentation } from './websockets/websockets.instrumentation.js';
+import { queuesInstrumentation } from './queues/queues.instrumentation.js';
 import { microservicesInstrumentation } from './microservices/microservices.instrumentation.js';
 
 /** Every instrumentation the module knows, in the order they are enabled. */
@@ -16,4 +17,5 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   eventsInstrumentation,
   scheduleInstrumentation,
   gatewaysInstrumentation,
+  queuesInstrumentation,
 ];

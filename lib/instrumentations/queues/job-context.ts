@@ -1,0 +1,38 @@
+import { propagation, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
+import type { IncomingHttpHeaders } from 'node:http';
+import { boundedHeaders } from '../http-server/bounded-headers.js';
+import type { JobLike, JobOptions } from './bullmq-metadata.accessor.js';
+
+/*
+ * A job carries its producer's context where bullmq's own telemetry (and bullmq-otel) puts
+ * it: `opts.telemetry.metadata`, a carrier object `{ traceparent, tracestate?, baggage? }`
+ * stored with the job's options. The job's `data` is never touched; a worker that does not
+ * trace ignores the option, and a bullmq-otel worker continues the trace.
+ */
+
+/** The job's options with the context of `ctx` added; the caller's own metadata or `omitContext` is kept. */
+export function withJobContext(ctx: Context, opts: JobOptions | undefined): JobOptions | undefined {
+  const telemetry = opts?.telemetry;
+  if (telemetry?.omitContext === true || telemetry?.metadata !== undefined) return opts;
+  const metadata: Record<string, string> = {};
+  propagation.inject(ctx, metadata);
+  if (Object.keys(metadata).length === 0) return opts;
+  return { ...opts, telemetry: { ...telemetry, metadata } };
+}
+
+/** The producer's context a job carries (an object, or the JSON string bullmq's type allows); a fresh root otherwise. */
+export function jobParent(job: JobLike | undefined): Context {
+  let metadata: unknown = job?.opts?.telemetry?.metadata;
+  try {
+    if (typeof metadata === 'string') metadata = JSON.parse(metadata);
+    if (typeof metadata !== 'object' || metadata === null) return ROOT_CONTEXT;
+    const headers: IncomingHttpHeaders = {};
+    for (const key of ['traceparent', 'tracestate', 'baggage']) {
+      const value = (metadata as Record<string, unknown>)[key];
+      if (typeof value === 'string') headers[key] = value;
+    }
+    return propagation.extract(ROOT_CONTEXT, headers, boundedHeaders);
+  } catch {
+    return ROOT_CONTEXT;
+  }
+}
