@@ -19,6 +19,7 @@ export type { ResolvedOptions as ResolvedTracingOptions } from './options/resolv
 export type {
   AutoTraceExclude,
   AutoTraceOptions,
+  GraphqlOptions,
   BatchOptions,
   CaptureHeadersOptions,
   ExportBackoffOptions,

@@ -6,6 +6,7 @@ import type { Instrumentation } from './instrumentation.js';
 import { scheduleInstrumentation } from './schedule/schedule.instrumentation.js';
 import { gatewaysInstrumentation } from './websockets/websockets.instrumentation.js';
 import { queuesInstrumentation } from './queues/queues.instrumentation.js';
+import { resolversInstrumentation } from './graphql/resolvers.instrumentation.js';
 import { microservicesInstrumentation } from './microservices/microservices.instrumentation.js';
 
 /** Every instrumentation the module knows, in the order they are enabled. */
@@ -18,4 +19,5 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   scheduleInstrumentation,
   gatewaysInstrumentation,
   queuesInstrumentation,
+  resolversInstrumentation,
 ];

@@ -11,6 +11,7 @@ import type {
 import { Redactor } from '../attributes/redact.js';
 import { safeAttributes } from '../attributes/set-safe-attribute.js';
 import { resolveAutoTrace, type ResolvedAutoTrace } from './auto-trace.js';
+import { resolveGraphql, type ResolvedGraphql } from './graphql.js';
 import { check, checkUrl, isInt, isPlainObject, positiveInt } from './checks.js';
 import { invalidEnv } from './messages.js';
 
@@ -28,6 +29,7 @@ export interface ResolvedOptions {
   filePath?: string;
   sampleRatio: number;
   autoTrace: ResolvedAutoTrace;
+  graphql: ResolvedGraphql;
   ignore: IgnoreRule[];
   traceOutgoingHttp: boolean;
   attributeValueLengthLimit: number;
@@ -121,6 +123,7 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     filePath,
     sampleRatio: resolveRatio(o.sampleRatio, env),
     autoTrace: resolveAutoTrace(o.autoTrace),
+    graphql: resolveGraphql(o.graphql),
     ignore: o.ignore ?? [],
     traceOutgoingHttp: o.traceOutgoingHttp ?? true,
     attributeValueLengthLimit,

@@ -72,9 +72,9 @@ export interface AutoTraceOptions {
   middleware?: boolean;
   /** `true`: every method of every provider of the app; or a function choosing them. Default false. */
   providers?: boolean | ((provider: Type, method: string) => boolean);
-  /** `@SubscribeMessage` handlers of WebSocket gateways (needs @nestjs/websockets). Default true. */
+  /** WebSocket connections, messages and disconnections, and gateway handlers (needs @nestjs/websockets). Default true. */
   gateways?: boolean;
-  /** GraphQL operations and resolver methods (needs @nestjs/graphql). Default true. */
+  /** GraphQL operations and `@Query`/`@Mutation`/`@ResolveField` methods (needs @nestjs/graphql). Default true. */
   resolvers?: boolean;
   /** `@OnEvent` listeners (needs @nestjs/event-emitter). Default true. */
   events?: boolean;
@@ -84,6 +84,15 @@ export interface AutoTraceOptions {
   queues?: boolean;
   /** Classes that get no automatic span. Default none. */
   exclude?: AutoTraceExclude[];
+}
+
+/** The GraphQL operation span (autoTrace.resolvers). */
+export interface GraphqlOptions {
+  /**
+   * Record the operation's document as `graphql.document`, every string and number literal
+   * replaced by `"*"` / `*` (values may be secrets; variables are never recorded). Default false.
+   */
+  document?: boolean;
 }
 
 export interface TracingModuleOptions {
@@ -102,6 +111,7 @@ export interface TracingModuleOptions {
   sampleRatio?: number;
   /** Automatic spans for the Nest building blocks and entry points; `false` turns them all off. */
   autoTrace?: false | AutoTraceOptions;
+  graphql?: GraphqlOptions;
   /** Requests left without a server span, e.g. health checks. */
   ignore?: IgnoreRule[];
   /** CLIENT spans and context propagation for outgoing fetch and node:http requests. Default true. */
