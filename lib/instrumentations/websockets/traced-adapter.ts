@@ -19,17 +19,23 @@ interface MessageHandler {
 
 const PATCHED = ['bindClientConnect', 'bindClientDisconnect', 'bindMessageHandlers'] as const;
 
+/** Whether any gateway of the app has `handleConnection` / `handleDisconnect`: only then a span for either. */
+export interface GatewayHooks {
+  connect: boolean;
+  disconnect: boolean;
+}
+
 /**
  * SERVER spans for the app's WebSocket adapter (socket.io's IoAdapter, ws's WsAdapter or a
- * custom one): `WS connect` around the connection callback (a child of the handshake's
- * trace), `WS <event>` around each message's callback, which runs guards, pipes,
+ * custom one): `WS <event>` around each message's callback, which runs guards, pipes,
  * interceptors, the handler and exception filters (a fresh trace, or the message's
- * `_meta` one, linked to the handshake), `WS disconnect` around the disconnection callback
- * (linked). The callbacks run in the span's context with the app's runtime, so the
+ * `_meta` one, linked to the handshake); when a gateway has the hook, `WS connect` around
+ * the connection callback (a child of the handshake's trace) and `WS disconnect` around
+ * the disconnection callback (linked). The callbacks run in the span's context with the app's runtime, so the
  * gateway's own methods get their automatic spans beneath. Patched on this adapter
  * instance only; the undo puts its methods back.
  */
-export function traceAdapter(adapter: WsAdapterLike, runtime: TracingRuntime): () => void {
+export function traceAdapter(adapter: WsAdapterLike, runtime: TracingRuntime, hooks: GatewayHooks): () => void {
   const clients = new WeakMap<object, ClientInfo>();
   const infoOf = (client: unknown, request?: unknown): ClientInfo => {
     const known = typeof client === 'object' && client !== null ? clients.get(client) : undefined;
@@ -48,11 +54,12 @@ export function traceAdapter(adapter: WsAdapterLike, runtime: TracingRuntime): (
   adapter.bindClientConnect = function tracedConnect(this: unknown, server: unknown, callback: AnyMethod) {
     const traced = function onConnection(this: unknown, ...args: unknown[]): unknown {
       const info = infoOf(args[0], args[1]);
+      if (!hooks.connect) return Reflect.apply(callback, this, args);
       return inSpan(runtime, 'WS connect', info.handshake, [], info.attributes, callback, this, args);
     };
     return original.connect.call(this, server, traced);
   };
-  if (original.disconnect) {
+  if (original.disconnect && hooks.disconnect) {
     const disconnect = original.disconnect;
     adapter.bindClientDisconnect = function tracedDisconnect(this: unknown, client: unknown, callback: AnyMethod) {
       const traced = function onDisconnect(this: unknown, ...args: unknown[]): unknown {

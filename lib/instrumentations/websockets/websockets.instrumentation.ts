@@ -10,7 +10,7 @@ import { autoTraceableMethods, isAutoTraceableClass } from '../auto-trace/tracea
 import type { Instrumentation } from '../instrumentation.js';
 import { loadOptional } from '../load-optional.js';
 import { isGateway, isMessageSubscriber } from './gateway-metadata.accessor.js';
-import { traceAdapter, type WsAdapterLike } from './traced-adapter.js';
+import { traceAdapter, type GatewayHooks, type WsAdapterLike } from './traced-adapter.js';
 import { failureIn } from './ws-context.js';
 
 interface WsExceptionsHandlerModule {
@@ -42,7 +42,9 @@ export const gatewaysInstrumentation: Instrumentation = {
     const spans = new AutoSpans(runtime, 'gateways');
     for (const target of gateways) traceGateway(spans, options.autoTrace, target);
     const releaseHook = TracingGlobals.share('websocket exceptions', () => watchExceptions(handlers));
-    const restoreConfig = traceAdapterOf(config, runtime);
+    const has = (hook: string) => gateways.some((target) => findMethod(target.prototype as object, hook) !== undefined);
+    const hooks = { connect: has('handleConnection'), disconnect: has('handleDisconnect') };
+    const restoreConfig = traceAdapterOf(config, runtime, hooks);
     return () => {
       restoreConfig();
       releaseHook();
@@ -61,7 +63,7 @@ function traceGateway(spans: AutoSpans, autoTrace: ResolvedAutoTrace, target: Ty
 }
 
 /** The app's adapter is set with app.useWebSocketAdapter() after this phase; it is traced when Nest first reads it. */
-function traceAdapterOf(config: ApplicationConfig, runtime: TracingRuntime): () => void {
+function traceAdapterOf(config: ApplicationConfig, runtime: TracingRuntime, hooks: GatewayHooks): () => void {
   const own = Object.getOwnPropertyDescriptor(config, 'getIoAdapter');
   const read = config.getIoAdapter.bind(config);
   let traced: { adapter: unknown; undo: () => void } | undefined;
@@ -70,7 +72,7 @@ function traceAdapterOf(config: ApplicationConfig, runtime: TracingRuntime): () 
     if (adapter && traced?.adapter !== adapter) {
       traced?.undo();
       try {
-        traced = { adapter, undo: traceAdapter(adapter as WsAdapterLike, runtime) };
+        traced = { adapter, undo: traceAdapter(adapter as WsAdapterLike, runtime, hooks) };
       } catch (error) {
         runtime.report('tracing the WebSocket adapter', error);
         traced = { adapter, undo: () => undefined };

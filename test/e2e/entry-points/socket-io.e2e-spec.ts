@@ -7,19 +7,28 @@ import type { TracingModuleOptions } from 'nestjs-tracing';
 import { SpanRecorder, TracingTestingModule } from 'nestjs-tracing/testing';
 import { baseUrl, listen, PLATFORMS } from '../../support/platforms.js';
 import { waitFor } from '../../support/wait-for.js';
-import { ChatGateway, DenyGuard, traceparent } from './ws-gateways.js';
+import { ChatGateway, DenyGuard, QuietGateway, traceparent } from './ws-gateways.js';
 
-async function boot(platform: (typeof PLATFORMS)[number], options: TracingModuleOptions = {}) {
+async function boot(
+  platform: (typeof PLATFORMS)[number],
+  options: TracingModuleOptions = {},
+  gateways: Array<typeof ChatGateway | typeof QuietGateway> = [ChatGateway],
+) {
   const moduleRef = await Test.createTestingModule({
     imports: [TracingTestingModule.forRoot({ serviceName: 'chat', ...options })],
-    providers: [ChatGateway, DenyGuard],
+    providers: [...gateways, DenyGuard],
   }).compile();
   const app = await listen(moduleRef, platform);
-  return { app, recorder: app.get(SpanRecorder), gateway: app.get(ChatGateway) };
+  const gateway = gateways.includes(ChatGateway) ? app.get(ChatGateway) : (undefined as unknown as ChatGateway);
+  return { app, recorder: app.get(SpanRecorder), gateway };
 }
 
-function connect(app: INestApplication, headers: Record<string, string> = {}): Promise<Socket> {
-  const socket = io(`${baseUrl(app)}/chat`, { transports: ['websocket'], extraHeaders: headers, forceNew: true });
+function connect(app: INestApplication, headers: Record<string, string> = {}, namespace = 'chat'): Promise<Socket> {
+  const socket = io(`${baseUrl(app)}/${namespace}`, {
+    transports: ['websocket'],
+    extraHeaders: headers,
+    forceNew: true,
+  });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', reject);
@@ -132,6 +141,20 @@ describe.each(PLATFORMS)('socket.io gateway spans (%s)', (platform) => {
     expect(recorder.find('ChatGateway.handleDisconnect').parentSpanContext?.spanId).toBe(
       disconnect.spanContext().spanId,
     );
+  });
+
+  it('makes no connection spans for gateways without connection hooks', async () => {
+    ({ app, recorder } = await boot(platform, {}, [QuietGateway]));
+    const socket = await connect(app, {}, 'quiet');
+    await expect(socket.emitWithAck('ping')).resolves.toBe('pong');
+    socket.disconnect();
+    await waitFor(() => recorder.findAll('QuietGateway.ping').length === 1, 'the handler span');
+    expect(
+      recorder
+        .spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['QuietGateway.ping', 'WS ping']);
   });
 
   it('keeps concurrent messages of several clients in their own traces', async () => {

@@ -80,3 +80,12 @@ export class ChatGateway extends ChatHandlers {}
 
 @WebSocketGateway({ path: '/ws' })
 export class RawGateway extends ChatHandlers {}
+
+/** No connection hooks: no connection spans either. */
+@WebSocketGateway({ namespace: 'quiet' })
+export class QuietGateway {
+  @SubscribeMessage('ping')
+  ping(): string {
+    return 'pong';
+  }
+}
