@@ -15,7 +15,11 @@ export function withJobContext(ctx: Context, opts: JobOptions | undefined): JobO
   const telemetry = opts?.telemetry;
   if (telemetry?.omitContext === true || telemetry?.metadata !== undefined) return opts;
   const metadata: Record<string, string> = {};
-  propagation.inject(ctx, metadata);
+  try {
+    propagation.inject(ctx, metadata);
+  } catch {
+    return opts; // a broken propagator costs the job its context, never the add
+  }
   if (Object.keys(metadata).length === 0) return opts;
   return { ...opts, telemetry: { ...telemetry, metadata } };
 }

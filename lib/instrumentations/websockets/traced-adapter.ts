@@ -40,7 +40,13 @@ export function traceAdapter(adapter: WsAdapterLike, runtime: TracingRuntime, ho
   const infoOf = (client: unknown, request?: unknown): ClientInfo => {
     const known = typeof client === 'object' && client !== null ? clients.get(client) : undefined;
     if (known) return known;
-    const info = describeClient(client, request);
+    let info: ClientInfo;
+    try {
+      info = describeClient(client, request);
+    } catch (error) {
+      runtime.report('reading a WebSocket handshake', error);
+      info = { attributes: {}, handshake: ROOT_CONTEXT, links: [] };
+    }
     if (typeof client === 'object' && client !== null) clients.set(client, info);
     return info;
   };
