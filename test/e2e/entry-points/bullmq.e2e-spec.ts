@@ -75,7 +75,10 @@ await describeWithBroker(BROKERS.redis, 'BullMQ queue spans', () => {
     let recorder: SpanRecorder;
     let producer: Producer;
     let tracing: TraceService;
+    const original = JobsProcessor.prototype.process;
     ({ app, recorder, producer, tracing } = await boot());
+    expect(JobsProcessor.prototype.process).not.toBe(original);
+    expect([JobsProcessor.prototype.process.name, JobsProcessor.prototype.process.length]).toEqual(['process', 1]);
     const data = { orderId: 7, items: ['a', 'b'] };
     const job = await inRequest(tracing, () => producer.queue.add('invoice', data, { removeOnComplete: true }));
     const processor = app.get(JobsProcessor);

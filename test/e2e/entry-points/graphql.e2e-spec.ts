@@ -106,7 +106,13 @@ describe.each(DRIVERS)('GraphQL spans (%s on %s)', (driver, platform) => {
   const post = (body: object) => request(app.getHttpServer()).post('/graphql').send(body);
 
   it('makes an operation span beneath the request, resolver spans beneath it, and renames the request', async () => {
+    const original = OrdersResolver.prototype.orderById;
     ({ app, recorder } = await boot(driver, platform));
+    const wrapped = OrdersResolver.prototype.orderById;
+    expect(wrapped).not.toBe(original);
+    expect([wrapped.name, wrapped.length]).toEqual(['orderById', 1]);
+    expect(Reflect.getMetadata('graphql:resolver_type', wrapped)).toBe('Query');
+    expect(Reflect.getMetadata('graphql:resolve_property', OrdersResolver.prototype.items)).toBe(true);
     const res = await post({ query: ORDER_BY_ID, variables: { id: '7' } }).expect(200);
     expect(res.body).toEqual({ data: { orderById: { id: '7', status: 'open', items: [{ sku: '7-a' }] } } });
 
