@@ -27,7 +27,7 @@ const HOOKS = ['handleConnection', 'handleDisconnect'];
  * for it, in app.init(), before any gateway binds; gateway methods are patched now, before
  * WebSocketsController captures them. An exception the handler's filters turn into an
  * `exception` message still marks the message span (Nest's WsExceptionsHandler is watched,
- * once per process). Nothing happens when @nestjs/websockets is not installed.
+ * once per process). Without @nestjs/websockets there is no gateway, and nothing happens.
  */
 export const gatewaysInstrumentation: Instrumentation = {
   name: 'gateways',
@@ -35,13 +35,15 @@ export const gatewaysInstrumentation: Instrumentation = {
   async prepare({ runtime, options, classes, config }) {
     const gateways = classes.providers.filter(isGateway);
     if (gateways.length === 0) return;
+    // gateways exist, so the package does: were this file to move, only the watcher would be lost
     const handlers = await loadOptional<WsExceptionsHandlerModule>(
       '@nestjs/websockets/exceptions/ws-exceptions-handler.js',
     );
-    if (!handlers) return;
     const spans = new AutoSpans(runtime, 'gateways');
     for (const target of gateways) traceGateway(spans, options.autoTrace, target);
-    const releaseHook = TracingGlobals.share('websocket exceptions', () => watchExceptions(handlers));
+    const releaseHook = handlers
+      ? TracingGlobals.share('websocket exceptions', () => watchExceptions(handlers))
+      : () => undefined;
     const has = (hook: string) => gateways.some((target) => findMethod(target.prototype as object, hook) !== undefined);
     const hooks = { connect: has('handleConnection'), disconnect: has('handleDisconnect') };
     const restoreConfig = traceAdapterOf(config, runtime, hooks);
