@@ -21,6 +21,7 @@ export type { ResolvedOptions as ResolvedTracingOptions } from './options/resolv
 export type {
   AutoTraceExclude,
   AutoTraceOptions,
+  GraphqlOptions,
   BatchOptions,
   CaptureHeadersOptions,
   ExportBackoffOptions,

@@ -6,12 +6,14 @@ import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { watchStock } from './live-traffic.js';
 import { traffic, type Call } from './traffic.js';
 
 /*
  * `npm run demo`: starts the gateway, inventory and pricing services as three processes
- * on free ports, sends a burst of requests through every route, stops them (each flushes
- * its spans into one shared trace file), then prints every trace as a waterfall.
+ * on free ports, sends a burst of requests through every route and one WebSocket message,
+ * stops them (each flushes its spans into one shared trace file), then prints every trace
+ * as a waterfall.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const traceFile = resolve(process.env.TRACE_FILE ?? 'traces/jaeger-demo.json');
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
       `gateway ${gateway.url} → inventory ${inventory.url} (HTTP), pricing ${pricing.url} (Nest TCP transport)\n`,
     );
     await drive(gateway.url, traffic);
+    await watchStock(gateway.url);
   } finally {
     for (const service of started.reverse()) await stop(service);
   }

@@ -1,4 +1,7 @@
 import { SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
+import { errorTypeOf, isClientError } from './error-kind.js';
+
+export { errorTypeOf, isClientError };
 
 /*
  * The one place that decides how a span records an outcome: which errors mark it as
@@ -30,6 +33,26 @@ export function endWithFailure(span: Span, error: unknown, attributes?: Attribut
   span.end();
 }
 
+/**
+ * Ends a span whose work answered with errors rather than throwing (a GraphQL response's
+ * `errors`): an exception event for each; the ERROR status and the first failure's
+ * `error.type` unless every error is an answer (isClientError).
+ */
+export function endWithErrors(span: Span, errors: readonly unknown[], attributes?: Attributes): void {
+  try {
+    for (const error of errors) span.recordException(exceptionOf(error, messageOf(error)));
+    const failure = errors.find((error) => !isClientError(error));
+    if (failure !== undefined) {
+      span.setAttribute(ERROR_TYPE, errorTypeOf(failure));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(failure) });
+    }
+    if (attributes) span.setAttributes(attributes);
+  } catch {
+    // the span still ends
+  }
+  span.end();
+}
+
 export function endWithSuccess(span: Span, attributes?: Attributes): void {
   try {
     if (attributes) span.setAttributes(attributes);
@@ -47,30 +70,6 @@ export function recordHttpStatus(span: Span, status: number, side: 'server' | 'c
   if (status < (side === 'server' ? 500 : 400)) return;
   span.setAttribute(ERROR_TYPE, String(status));
   span.setStatus({ code: SpanStatusCode.ERROR });
-}
-
-/** A Nest HttpException below 500 (NotFound, Forbidden...) is an answer, not a failure. */
-export function isClientError(error: unknown): boolean {
-  try {
-    const status = (error as { getStatus?: () => unknown } | null)?.getStatus?.();
-    return typeof status === 'number' && status < 500;
-  } catch {
-    return false;
-  }
-}
-
-/** A system error's code (ECONNREFUSED), else the error's class, else a code or name it carries. */
-export function errorTypeOf(error: unknown): string {
-  const e = error as { code?: unknown; name?: unknown; constructor?: { name?: unknown } } | null;
-  if (typeof e?.code === 'string' && e.code !== '') return e.code;
-  if (error instanceof Error) {
-    return typeof e?.constructor?.name === 'string' && e.constructor.name !== '' ? e.constructor.name : error.name;
-  }
-  if (e && typeof e === 'object') {
-    if (typeof e.code === 'string' || typeof e.code === 'number') return String(e.code);
-    if (typeof e.name === 'string') return e.name;
-  }
-  return '_OTHER';
 }
 
 /**

@@ -6,6 +6,11 @@ import { httpServerInstrumentation } from './http-server/http-server.instrumenta
 import type { Instrumentation } from './instrumentation.js';
 import { middlewareInstrumentation } from './middleware/middleware.instrumentation.js';
 import { providersInstrumentation } from './providers/providers.instrumentation.js';
+import { eventsInstrumentation } from './events/events.instrumentation.js';
+import { scheduleInstrumentation } from './schedule/schedule.instrumentation.js';
+import { gatewaysInstrumentation } from './websockets/websockets.instrumentation.js';
+import { queuesInstrumentation } from './queues/queues.instrumentation.js';
+import { resolversInstrumentation } from './graphql/resolvers.instrumentation.js';
 import { microservicesInstrumentation } from './microservices/microservices.instrumentation.js';
 
 /** Every instrumentation the module knows, in the order they are enabled. */
@@ -18,4 +23,9 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   middlewareInstrumentation,
   providersInstrumentation,
   contribInstrumentation,
+  eventsInstrumentation,
+  scheduleInstrumentation,
+  gatewaysInstrumentation,
+  queuesInstrumentation,
+  resolversInstrumentation,
 ];

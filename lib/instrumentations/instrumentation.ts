@@ -4,6 +4,8 @@ import type { ResolvedOptions } from '../options/resolve-options.js';
 import type { TracingRuntime } from '../runtime/tracing-runtime.js';
 import type { AppClasses } from './auto-trace/nest-explorer.js';
 
+type Undo = (() => void) | void;
+
 /** What an instrumentation sees of an app while Nest instantiates it (the `prepare` phase). */
 export interface PreparingApp {
   readonly runtime: TracingRuntime;
@@ -47,6 +49,7 @@ export interface Instrumentation {
   /** Says where a fault happened in the log line that reports it. */
   readonly name: string;
   isEnabled(options: ResolvedOptions): boolean;
-  prepare?(app: PreparingApp): (() => void) | void;
+  /** May be async, to load an optional package the app has (see load-optional.ts). */
+  prepare?(app: PreparingApp): Undo | Promise<Undo>;
   enable?(app: InstrumentedApp): (() => void) | void;
 }

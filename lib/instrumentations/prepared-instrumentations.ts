@@ -16,12 +16,12 @@ export class PreparedInstrumentations {
     private readonly undo: Array<() => void>,
   ) {}
 
-  static prepare(
+  static async prepare(
     runtime: TracingRuntime,
     options: ResolvedOptions,
     modules: ModulesContainer,
     config: ApplicationConfig,
-  ): PreparedInstrumentations {
+  ): Promise<PreparedInstrumentations> {
     const empty = new PreparedInstrumentations(exploreNothing(), []);
     if (!options.enabled) return empty;
     let classes: AppClasses;
@@ -35,7 +35,7 @@ export class PreparedInstrumentations {
     for (const instrumentation of INSTRUMENTATIONS) {
       if (!instrumentation.prepare || !instrumentation.isEnabled(options)) continue;
       try {
-        const undo = instrumentation.prepare({ runtime, options, modules, classes, config });
+        const undo = await instrumentation.prepare({ runtime, options, modules, classes, config });
         if (undo) prepared.undo.push(undo);
       } catch (error) {
         runtime.report(`preparing the ${instrumentation.name} instrumentation`, error);

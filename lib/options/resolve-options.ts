@@ -15,6 +15,7 @@ import { Redactor } from '../attributes/redact.js';
 import { safeAttributes } from '../attributes/set-safe-attribute.js';
 import { resolveAutoTrace, type ResolvedAutoTrace } from './auto-trace.js';
 import { resolveInstrumentations } from './instrumentations.js';
+import { resolveGraphql, type ResolvedGraphql } from './graphql.js';
 import { check, checkUrl, isInt, isPlainObject, positiveInt } from './checks.js';
 import { invalidEnv } from './messages.js';
 import { resolveOtlp, type ResolvedOtlpOptions } from './otlp.js';
@@ -36,6 +37,7 @@ export interface ResolvedOptions {
   filePath?: string;
   sampleRatio: number;
   autoTrace: ResolvedAutoTrace;
+  graphql: ResolvedGraphql;
   ignore: IgnoreRule[];
   /** In order of precedence when reading; empty for no propagation. */
   propagators: PropagatorName[];
@@ -132,6 +134,7 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     filePath,
     sampleRatio: resolveRatio(o.sampleRatio, env),
     autoTrace: resolveAutoTrace(o.autoTrace),
+    graphql: resolveGraphql(o.graphql),
     ignore: o.ignore ?? [],
     propagators: resolvePropagators(o.propagators, env),
     traceOutgoingHttp: o.traceOutgoingHttp ?? true,

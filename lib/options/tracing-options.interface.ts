@@ -108,9 +108,9 @@ export interface AutoTraceOptions {
   middleware?: boolean;
   /** `true`: every method of every provider of the app; or a function choosing them. Default false. */
   providers?: boolean | ((provider: Type, method: string) => boolean);
-  /** `@SubscribeMessage` handlers of WebSocket gateways (needs @nestjs/websockets). Default true. */
+  /** WebSocket connections, messages and disconnections, and gateway handlers (needs @nestjs/websockets). Default true. */
   gateways?: boolean;
-  /** GraphQL operations and resolver methods (needs @nestjs/graphql). Default true. */
+  /** GraphQL operations and `@Query`/`@Mutation`/`@ResolveField` methods (needs @nestjs/graphql). Default true. */
   resolvers?: boolean;
   /** `@OnEvent` listeners (needs @nestjs/event-emitter). Default true. */
   events?: boolean;
@@ -135,6 +135,15 @@ export interface Instrumentation {
   setTracerProvider(tracerProvider: TracerProvider): void;
 }
 
+/** The GraphQL operation span (autoTrace.resolvers). */
+export interface GraphqlOptions {
+  /**
+   * Record the operation's document as `graphql.document`, every string and number literal
+   * replaced by `"*"` / `*` (values may be secrets; variables are never recorded). Default false.
+   */
+  document?: boolean;
+}
+
 export interface TracingModuleOptions {
   /** `service.name`. Default: OTEL_SERVICE_NAME, else the package name, else `unknown_service`. */
   serviceName?: string;
@@ -152,6 +161,7 @@ export interface TracingModuleOptions {
   sampleRatio?: number;
   /** Automatic spans for the Nest building blocks and entry points; `false` turns them all off. */
   autoTrace?: false | AutoTraceOptions;
+  graphql?: GraphqlOptions;
   /** Requests left without a server span, e.g. health checks. */
   ignore?: IgnoreRule[];
   /**

@@ -8,6 +8,7 @@ import { ApiKeyGuard } from './api-key.guard.js';
 import { InventoryClient } from './inventory.client.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersService, PRICING } from './orders.service.js';
+import { StockWatchGateway } from './stock-watch.gateway.js';
 
 @Module({
   imports: [
@@ -28,6 +29,7 @@ import { OrdersService, PRICING } from './orders.service.js';
   controllers: [OrdersController],
   providers: [
     OrdersService,
+    StockWatchGateway,
     InventoryClient,
     ApiKeyGuard,
     {

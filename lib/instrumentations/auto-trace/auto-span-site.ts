@@ -21,6 +21,7 @@ const SITE = Symbol('nestjs-tracing:auto-span');
 export class AutoSpanSite {
   private first: TracingRuntime | undefined;
   private readonly others: TracingRuntime[] = [];
+  private readonly owners = new Map<TracingRuntime, Owns>();
 
   constructor(
     readonly spec: SpanSpec,
@@ -34,17 +35,31 @@ export class AutoSpanSite {
     return runtime !== undefined && this.others.includes(runtime) ? runtime : undefined;
   }
 
-  activate(runtime: TracingRuntime): void {
+  /**
+   * For an entry point Nest calls outside any traced work (a timer, a queue worker): the app
+   * whose instance `self` is, among the apps that said how to tell (`owns`).
+   */
+  runtimeOwning(self: unknown): TracingRuntime | undefined {
+    for (const [runtime, owns] of this.owners) if (owns(self)) return runtime;
+    return undefined;
+  }
+
+  activate(runtime: TracingRuntime, owns?: Owns): void {
+    if (owns) this.owners.set(runtime, owns);
     if (this.first === runtime || this.others.includes(runtime)) return;
     if (this.first === undefined) this.first = runtime;
     else this.others.push(runtime);
   }
 
   deactivate(runtime: TracingRuntime): void {
+    this.owners.delete(runtime);
     if (this.first === runtime) this.first = this.others.shift();
     else if (this.others.includes(runtime)) this.others.splice(this.others.indexOf(runtime), 1);
   }
 }
+
+/** True for an instance that belongs to the app (see AutoSpanSite.runtimeOwning). */
+export type Owns = (instance: unknown) => boolean;
 
 /** Makes the function that stands in for a site's method. */
 export type SpanWrapper = (site: AutoSpanSite) => AnyMethod;
@@ -84,12 +99,13 @@ export function traceMethodIn(
   key: string,
   spec: SpanSpec,
   wrap: SpanWrapper = callInSpan,
+  owns?: Owns,
 ): (() => void) | undefined {
   const prototype = target.prototype as Record<string, unknown>;
   const current = findMethod(prototype, key);
   if (!current || isTraced(current)) return undefined;
   const { value: site, release } = TracingGlobals.shareOn(prototype, key, () => install(prototype, key, spec, wrap));
-  site.activate(runtime);
+  site.activate(runtime, owns);
   return () => {
     site.deactivate(runtime);
     release();

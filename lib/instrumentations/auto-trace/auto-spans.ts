@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { TracingRuntime } from '../../runtime/tracing-runtime.js';
-import { traceMethodIn, type SpanWrapper } from './auto-span-site.js';
+import { traceMethodIn, type Owns, type SpanWrapper } from './auto-span-site.js';
 import { autoSpanSpec, type NestType } from './auto-span-spec.js';
 import type { Attributes } from '@opentelemetry/api';
 
@@ -46,12 +46,16 @@ export class AutoSpans {
     private readonly where: string,
   ) {}
 
-  /** A span named `Class.method` with `nestjs.type` = `type` for every call of `target.prototype[key]`. */
-  trace(target: Type, key: string, type: NestType, attributes?: Attributes, wrap?: SpanWrapper): void {
+  /**
+   * A span named `Class.method` with `nestjs.type` = `type` for every call of `target.prototype[key]`.
+   * An entry point called outside traced work (a timer, a worker) passes `owns`, so its
+   * wrapper can tell which app an instance belongs to (`site.runtimeOwning(this)`).
+   */
+  trace(target: Type, key: string, type: NestType, attributes?: Attributes, wrap?: SpanWrapper, owns?: Owns): void {
     let keys = this.traced.get(target);
     if (keys?.has(key)) return;
     try {
-      const undo = traceMethodIn(this.runtime, target, key, autoSpanSpec(target, key, type, attributes), wrap);
+      const undo = traceMethodIn(this.runtime, target, key, autoSpanSpec(target, key, type, attributes), wrap, owns);
       if (!keys) this.traced.set(target, (keys = new Set()));
       keys.add(key);
       if (undo) this.undone.push(undo);

@@ -79,3 +79,20 @@ export function addRole(enhancers: AppClasses['enhancers'], target: Type, role: 
   }
   roles.add(role);
 }
+
+/**
+ * Whether an instance is one of this app's instances of `target` (singletons: what Nest's
+ * container holds once it has created them). Built at startup, asked per call of an entry
+ * point that runs outside traced work, so the call is traced by the app that owns it.
+ */
+export function ownedBy(container: ModulesContainer, target: Type): (instance: unknown) => boolean {
+  const wrappers: InstanceWrapper[] = [];
+  for (const moduleRef of container.values()) {
+    for (const wrapper of [...moduleRef.providers.values(), ...moduleRef.controllers.values()]) {
+      if (wrapper.metatype === target || (!wrapper.metatype && classOf(wrapper.instance) === target)) {
+        wrappers.push(wrapper);
+      }
+    }
+  }
+  return (instance) => instance instanceof target && wrappers.some((wrapper) => wrapper.instance === instance);
+}

@@ -1,4 +1,4 @@
-import { context, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, createContextKey, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordHttpStatus } from '../../engine/span-outcome.js';
 import { withRuntime } from '../../runtime/active-runtime.js';
@@ -9,8 +9,17 @@ import { requestHeaders } from './request-headers.js';
 
 /** Set on the raw request by adapters that know the matched route before the response (Fastify). */
 export const ROUTE = Symbol('nestjs-tracing:route');
+/** Set on the raw request by what learns more than the route (a GraphQL operation): the span's final name. */
+export const SPAN_NAME = Symbol('nestjs-tracing:server-span-name');
+/** The raw request a request's context belongs to, for instrumentations that run inside it. */
+const REQUEST = createContextKey('nestjs-tracing http request');
 
-type TracedRequest = IncomingMessage & { [ROUTE]?: string; route?: { path?: unknown } };
+type TracedRequest = IncomingMessage & { [ROUTE]?: string; [SPAN_NAME]?: string; route?: { path?: unknown } };
+
+/** The request whose SERVER span `ctx` descends from, if any. */
+export function serverRequestIn(ctx: Context): TracedRequest | undefined {
+  return ctx.getValue(REQUEST) as TracedRequest | undefined;
+}
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
@@ -61,7 +70,7 @@ function startServerSpan(runtime: TracingRuntime, req: TracedRequest, res: Serve
     res.once('finish', end);
     res.once('close', end);
   }
-  const ctx = withRuntime(trace.setSpan(parent, span), runtime);
+  const ctx = withRuntime(trace.setSpan(parent, span), runtime).setValue(REQUEST, req);
   // Body parsers continue from socket events, which carry no request context.
   if (hasBody(req)) context.bind(ctx, req);
   return ctx;
@@ -107,6 +116,7 @@ function endServerSpan(
       span.updateName(`${method} ${route}`);
       span.setAttribute('http.route', route);
     }
+    if (req[SPAN_NAME] !== undefined) span.updateName(req[SPAN_NAME]);
     if (res.headersSent) span.setAttribute('http.response.status_code', res.statusCode);
     if (res.headersSent && runtime.options.captureHeaders.response.length > 0)
       recordResponseHeaders(span, res, runtime);

@@ -3,7 +3,7 @@ import { Get, HttpCode, SetMetadata } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { Trace } from '../../../lib/decorators/trace.decorator.js';
-import { traceMethodIn } from '../../../lib/instrumentations/auto-trace/auto-span-site.js';
+import { traceMethodIn, type SpanWrapper } from '../../../lib/instrumentations/auto-trace/auto-span-site.js';
 import { autoSpanSpec } from '../../../lib/instrumentations/auto-trace/auto-span-spec.js';
 import { withRuntime } from '../../../lib/runtime/active-runtime.js';
 import { TracingGlobals } from '../../../lib/runtime/tracing-globals.js';
@@ -155,5 +155,32 @@ describe('automatic span sites', () => {
     const warn = jest.spyOn(runtimeOf(a).logger, 'warn').mockImplementation(() => undefined);
     expect(context.with(ctx, () => new Quiet().ping())).toBe('pong');
     expect(warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('tells an entry point called outside traced work which app owns the instance', async () => {
+    class Job {
+      run() {
+        return 'ran';
+      }
+    }
+    const ofA = new Job();
+    const ofB = new Job();
+    let seen: Array<TracingRuntime | undefined> = [];
+    const spec = autoSpanSpec(Job, 'run', 'scheduled');
+    const wrap: SpanWrapper = (site) =>
+      function run(this: unknown) {
+        seen.push(site.runtimeOwning(this));
+        return Reflect.apply(site.original, this, []);
+      };
+    const undoA = traceMethodIn(runtimeOf(a), Job, 'run', spec, wrap, (i) => i === ofA);
+    const undoB = traceMethodIn(runtimeOf(b), Job, 'run', spec, wrap, (i) => i === ofB);
+    expect([ofA.run(), ofB.run(), new Job().run()]).toEqual(['ran', 'ran', 'ran']);
+    expect(seen).toEqual([runtimeOf(a), runtimeOf(b), undefined]);
+    undoA?.();
+    seen = [];
+    ofA.run();
+    ofB.run();
+    expect(seen).toEqual([undefined, runtimeOf(b)]);
+    undoB?.();
   });
 });
