@@ -18,6 +18,12 @@ export type {
   JaegerTrace,
 } from './export/jaeger-json.js';
 export type { ResolvedOptions as ResolvedTracingOptions } from './options/resolve-options.js';
+// the types the resolved options (`@Inject(TRACING_OPTIONS)`) are made of, so every field can be named
+export type { Redactor } from './attributes/redact.js';
+export type { ResolvedAutoTrace } from './options/auto-trace.js';
+export type { ResolvedGraphql } from './options/graphql.js';
+export type { ResolvedOtlpOptions } from './options/otlp.js';
+export type { ResolvedZipkinOptions } from './options/zipkin.js';
 export type {
   AutoTraceExclude,
   AutoTraceOptions,

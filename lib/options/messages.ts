@@ -13,8 +13,11 @@ export const otlpGrpcNotInstalled = (): string =>
   'Install it: npm i @opentelemetry/exporter-trace-otlp-grpc@0.222.0';
 
 export const usingGlobalProvider = (): string =>
-  'A tracer provider is already registered (a preloaded OpenTelemetry SDK): using it; ' +
-  'the exporter, sampling and limit options of TracingModule are ignored, and its propagator, if it set one, is used.';
+  'A tracer provider is already registered (a preloaded OpenTelemetry SDK): using it. The SDK decides, so these ' +
+  'options of TracingModule are ignored: serviceName, serviceVersion, resourceAttributes, exporter (and its ' +
+  'settings), batch, exportBackoff, sampleRatio, attributeCountLimit and spanProcessors (so a TracingTestingModule ' +
+  'records nothing); redact and attributeValueLengthLimit apply only to the values this module sets itself ' +
+  '(@SpanAttr, TraceService, captured headers). Its propagator, if it set one, is used instead of propagators.';
 
 export const exporterDown = (name: string, error: unknown): string =>
   `Span export to ${name} failed (${errorText(error)}); dropping spans until it recovers.`;

@@ -145,7 +145,7 @@ export interface GraphqlOptions {
 }
 
 export interface TracingModuleOptions {
-  /** `service.name`. Default: OTEL_SERVICE_NAME, else the package name, else `unknown_service`. */
+  /** `service.name`. Default: OTEL_SERVICE_NAME, else npm_package_name (set by `npm start`/`npm run`), else `unknown_service`. */
   serviceName?: string;
   serviceVersion?: string;
   resourceAttributes?: Attributes;
