@@ -32,6 +32,7 @@ const NEST11_PACKAGES = [
   '@opentelemetry/instrumentation-pg@0.74.0',
   '@nestjs/websockets@11',
   '@nestjs/platform-socket.io@11',
+  '@nestjs/platform-ws@11',
   '@nestjs/event-emitter@3',
   '@nestjs/schedule@6',
   '@nestjs/graphql@13',

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { io } from 'socket.io-client';
+import { WebSocket } from 'ws';
 import { BROKERS, describeWithBroker } from '../../support/brokers.js';
 import { npmInstall, jsonLines, listening, start, withOutput, type RunningApp } from '../../support/nest11-app.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver.js';
@@ -16,17 +17,22 @@ import { waitFor } from '../../support/wait-for.js';
 const connection = { host: BROKERS.redis.host, port: BROKERS.redis.port };
 const queues: string[] = [];
 
-async function boot(appDir: string): Promise<{ app: RunningApp; receiver: OtlpReceiver; port: number; queue: string }> {
+async function boot(appDir: string, env: Record<string, string> = {}) {
   const queue = `consumer11-jobs-${randomBytes(4).toString('hex')}`;
   queues.push(queue);
   const receiver = await startOtlpReceiver();
-  const app = start(appDir, 'entry-points.js', { OTLP_URL: receiver.url, QUEUE: queue });
+  const app = start(appDir, 'entry-points.js', { OTLP_URL: receiver.url, QUEUE: queue, ...env });
   return { app, receiver, queue, port: await withOutput(app, () => listening(app)) };
 }
 
 /** The one span named `name`, once the receiver has it. */
 const span = (receiver: OtlpReceiver, name: string): Promise<ReceivedSpan> =>
   waitFor(() => receiver.byName(name)[0], `span "${name}"`, 10_000);
+
+const sender = () => {
+  const ids = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
+  return { ...ids, _meta: { traceparent: `00-${ids.traceId}-${ids.spanId}-01` } };
+};
 
 const graphql = (port: number) =>
   fetch(`http://127.0.0.1:${port}/graphql`, {
@@ -58,9 +64,9 @@ export async function entryPointSuite(appDir: () => string): Promise<void> {
       await withOutput(app, async () => {
         const order = (await fetch(`http://127.0.0.1:${port}/orders/-7`).then((r) => r.json())) as { job: string };
         expect(order).toEqual({ id: 7, price: 70, job: expect.any(String) });
-        const sender = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
-        const socket = io(`http://127.0.0.1:${port}/live`, { transports: ['websocket'], forceNew: true });
-        const quote = { id: 3, _meta: { traceparent: `00-${sender.traceId}-${sender.spanId}-01` } };
+        const client = sender();
+        const socket = io(`http://127.0.0.1:${port}`, { path: '/live', transports: ['websocket'], forceNew: true });
+        const quote = { id: 3, _meta: client._meta };
         await expect(socket.timeout(5000).emitWithAck('quote', quote)).resolves.toEqual({ id: 3, price: 30 });
         socket.disconnect();
         expect(await graphql(port)).toEqual({ data: { orderById: { id: '7', status: 'open' } } });
@@ -107,11 +113,11 @@ export async function entryPointSuite(appDir: () => string): Promise<void> {
         const gatewayHandler = await span(receiver, 'LiveGateway.quote');
         expect([message.kind, message.traceId, message.parentSpanId]).toEqual([
           'SERVER',
-          sender.traceId,
-          sender.spanId,
+          client.traceId,
+          client.spanId,
         ]);
         expect(message.attributes).toMatchObject({
-          'websocket.namespace': '/live',
+          'websocket.namespace': '/',
           'network.protocol.name': 'socket.io',
         });
         expect([gatewayHandler.parentSpanId, gatewayHandler.attributes['nestjs.type']]).toEqual([
@@ -147,6 +153,31 @@ export async function entryPointSuite(appDir: () => string): Promise<void> {
         expect(receiver.spans.filter((s) => /ResolverDecoratorHost|EventEmitter|Queue/.test(s.name))).toEqual([]);
       });
     }, 60_000);
+
+    it('traces a message through the ws adapter (@nestjs/platform-ws 11)', async () => {
+      const { app, receiver, port } = await boot(appDir(), { WS_ADAPTER: 'ws' });
+      running = { app, receiver };
+      await withOutput(app, async () => {
+        const client = sender();
+        const socket = new WebSocket(`ws://127.0.0.1:${port}/live`);
+        await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+        const reply = new Promise<unknown>((resolve) =>
+          socket.once('message', (data: Buffer) => resolve(JSON.parse(String(data)))),
+        );
+        socket.send(JSON.stringify({ event: 'quote', data: { id: 4, _meta: client._meta } }));
+        await expect(reply).resolves.toEqual({ id: 4, price: 40 });
+        socket.close();
+        const message = await span(receiver, 'WS quote');
+        const handler = await span(receiver, 'LiveGateway.quote');
+        expect([message.kind, message.traceId, message.parentSpanId]).toEqual([
+          'SERVER',
+          client.traceId,
+          client.spanId,
+        ]);
+        expect(message.attributes).toMatchObject({ 'url.path': '/live', 'network.protocol.name': 'websocket' });
+        expect(handler.parentSpanId).toBe(message.spanId);
+      });
+    }, 30_000);
 
     it('on a @nestjs/graphql without request hooks (13.4.3): says why once, answers, and traces no GraphQL', async () => {
       // npm refuses it beside the peer range, as it should; --legacy-peer-deps, pnpm or yarn let it through
