@@ -21,11 +21,12 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   controllersInstrumentation,
   enhancersInstrumentation,
   middlewareInstrumentation,
-  providersInstrumentation,
   contribInstrumentation,
   eventsInstrumentation,
   scheduleInstrumentation,
   gatewaysInstrumentation,
   queuesInstrumentation,
   resolversInstrumentation,
+  // last: a method an entry point claims (a gateway's handler, a job, a listener) keeps that span, not a provider span
+  providersInstrumentation,
 ];

@@ -46,6 +46,11 @@ export const providersUndecided = (): string =>
   'which this Node does not have: no provider gets an automatic span. Pass a function ' +
   '(provider, method) => boolean to choose them instead.';
 
+export const graphqlWithoutHooks = (): string =>
+  'autoTrace.resolvers: this @nestjs/graphql has no request hooks (ResolverDecoratorHost.setOnRequestStartHook, ' +
+  'in 13.4.4 and later): GraphQL operations and resolvers get no span. Upgrade @nestjs/graphql and its driver ' +
+  '(@nestjs/apollo, @nestjs/mercurius) to 13.4.4 or later, or set autoTrace.resolvers to false to silence this.';
+
 export const tracingFault = (where: string, error: unknown): string =>
   `Tracing failed in ${where} (${errorText(error)}); the call went on untraced. Reported once.`;
 

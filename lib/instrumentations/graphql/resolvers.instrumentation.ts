@@ -1,5 +1,4 @@
 import { context, trace } from '@opentelemetry/api';
-import type { ModulesContainer } from '@nestjs/core';
 import { tracedCallIn } from '../../engine/traced-call.js';
 import { TracingGlobals } from '../../runtime/tracing-globals.js';
 import type { TracingRuntime } from '../../runtime/tracing-runtime.js';
@@ -8,8 +7,15 @@ import { AutoSpans } from '../auto-trace/auto-spans.js';
 import { findMethod } from '../auto-trace/methods.js';
 import { autoTraceableMethods, isAutoTraceableClass } from '../auto-trace/traceable.js';
 import type { Instrumentation } from '../instrumentation.js';
+import { graphqlWithoutHooks } from '../../options/messages.js';
 import { startOperation, type HookContext, type OperationState, type Operations } from './operation-span.js';
-import { isResolverClass, resolvedField } from './resolver-metadata.accessor.js';
+import {
+  decoratorHosts,
+  hasRequestHooks,
+  isResolverClass,
+  resolvedField,
+  type DecoratorHost,
+} from './resolver-metadata.accessor.js';
 
 /** The key the process-wide map of operation spans is shared under (TracingGlobals). */
 const OPERATIONS = { name: 'graphql operations' };
@@ -26,14 +32,20 @@ const holdOperations = () =>
  * `@ResolveField()` method beneath it (`nestjs.type=resolver`, `graphql.field.name`); a
  * field without a resolver method gets none. Resolver methods are patched at instantiation
  * (GraphQLModule captures them in onModuleInit); the hooks once the app's modules exist.
- * A hook the app set itself still runs, after ours. Nothing of the package is loaded.
+ * A hook the app set itself still runs, after ours. Nothing of the package is loaded. A
+ * @nestjs/graphql before 13.4.4 has no hooks: then nothing is traced (resolver spans with no
+ * operation would hang under the request span) and the log says why, once per app.
  */
 export const resolversInstrumentation: Instrumentation = {
   name: 'resolvers',
   isEnabled: (options) => options.autoTrace.resolvers,
-  prepare({ runtime, options, classes }) {
+  prepare({ runtime, options, classes, modules }) {
     const resolvers = classes.providers.filter(isResolverClass);
     if (resolvers.length === 0) return;
+    if (!hasRequestHooks(modules)) {
+      runtime.logger.warn(graphqlWithoutHooks());
+      return;
+    }
     const operations = holdOperations();
     const spans = new AutoSpans(runtime, 'resolvers');
     for (const target of resolvers) {
@@ -76,26 +88,6 @@ function resolverCall(operations: Operations): SpanWrapper {
       return tracedCallIn(parent, runtime, spec, original, this, arguments);
     };
   };
-}
-
-interface DecoratorHost {
-  getOnRequestStartHook(): ((hook: HookContext) => unknown) | undefined;
-  getOnRequestEndHook(): ((hook: HookContext & { state?: unknown }) => void) | undefined;
-  setOnRequestStartHook(hook: ((hook: HookContext) => unknown) | undefined): void;
-  setOnRequestEndHook(hook: ((hook: HookContext & { state?: unknown }) => void) | undefined): void;
-}
-
-/** @nestjs/graphql's ResolverDecoratorHost instances of the app, found by class name and shape. */
-function decoratorHosts(modules: ModulesContainer): DecoratorHost[] {
-  const hosts = new Set<DecoratorHost>();
-  for (const moduleRef of modules.values()) {
-    for (const wrapper of moduleRef.providers.values()) {
-      const instance = wrapper.instance as Partial<DecoratorHost> | null;
-      if (wrapper.metatype?.name === 'ResolverDecoratorHost' && typeof instance?.setOnRequestStartHook === 'function')
-        hosts.add(instance as DecoratorHost);
-    }
-  }
-  return [...hosts];
 }
 
 interface Chained {

@@ -14,11 +14,13 @@ const PROBE = Symbol.for('nestjs-tracing:class-origin-probe');
 
 /**
  * Which of `classes` are defined in a file under node_modules (Nest's own providers,
- * ConfigService, HttpService, ...). A function does not say where it was defined, except
- * to V8: an in-process inspector session reads each class's `[[FunctionLocation]]` and the
- * URL of its script (from best-effort coverage, which needs no debugger and changes
- * nothing). Run once per app at startup, only for `providers: true`: ~15 ms plus
- * ~0.3 ms per class here. Undefined when Node has no inspector (then nothing can be told).
+ * ConfigService, @nestjs/graphql's ResolverDecoratorHost, ...). A function does not say where
+ * it was defined, except to V8: an in-process inspector session reads each class's
+ * `[[FunctionLocation]]` and the URL of its script. The URLs come from enabling the debugger
+ * for a moment (it announces every script, then is turned off; no breakpoint is set): V8's
+ * coverage lists only scripts that have run more than their top level, which leaves out
+ * the file of a class Nest has not instantiated yet. Run once per app at startup, only for
+ * `providers: true`. Undefined when Node has no inspector (then nothing can be told).
  */
 export function definedInNodeModules(classes: readonly Type[]): Set<Type> | undefined {
   const inspector = loadInspector();
@@ -30,9 +32,11 @@ export function definedInNodeModules(classes: readonly Type[]): Set<Type> | unde
   const handover = inspector as unknown as { [PROBE]?: readonly Type[] };
   try {
     const scripts = new Map<string, string>();
-    post<{ result: Array<{ scriptId: string; url: string }> }>(session, 'Profiler.getBestEffortCoverage', {}, (r) => {
-      for (const script of r.result) scripts.set(script.scriptId, script.url);
-    });
+    session.on('Debugger.scriptParsed', ({ params }: { params: { scriptId: string; url: string } }) =>
+      scripts.set(params.scriptId, params.url),
+    );
+    post(session, 'Debugger.enable', {}, () => undefined);
+    post(session, 'Debugger.disable', {}, () => undefined);
     handover[PROBE] = classes;
     let list: string | undefined;
     post<{ result: RemoteObject }>(
