@@ -37,6 +37,8 @@ export interface MacroOptions {
   firstWarmupSec: number;
   durationSec: number;
   connections: number;
+  /** The Node binary the targets run on. */
+  node: string;
   sink: SinkControl;
   /**
    * Directory for CPU profiles of every measured run (V8's sampling profiler, what
@@ -147,6 +149,7 @@ async function startServer(spec: TargetSpec, platform: Platform, options: MacroO
   const execArgv: string[] = [];
   if (spec.preload) execArgv.push('--import', pathToImport(path.resolve(here, 'targets', spec.preload)));
   const child = fork(path.resolve(here, 'targets', spec.file), [], {
+    execPath: options.node,
     execArgv,
     env: childEnv(platform, options.sink.url),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

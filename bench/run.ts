@@ -10,7 +10,9 @@
  *   --duration S         measured seconds per macro run
  *   --warmup S           warm-up seconds before each macro run
  *   --connections N      autocannon connections (default 50)
- *   --cases LIST         micro: only these groups (request,sync,child,async,observable,unsampled,attrs,reference,auto)
+ *   --node PATH          run the macro targets and the sink on this Node binary (default: the bench's own);
+ *                        micro runs in the bench process: start the bench with a binary to measure micro on it
+ *   --cases LIST         micro: only these groups (request,sync,child,async,observable,unsampled,attrs,reference,all_in,auto)
  *   --no-floor           micro: skip the raw-SDK floor measurement
  *   --extra-target ID=FILE  also serve FILE (a built target script, e.g. one importing a patched
  *                        copy of dist/lib) in the same alternating rounds; repeatable
@@ -47,6 +49,7 @@ interface Args {
   duration?: number;
   warmup?: number;
   connections: number;
+  node: string;
   cpuProf?: string;
   extraTargets: TargetSpec[];
   groups?: string[];
@@ -59,6 +62,7 @@ function parseArgs(argv: string[]): Args {
     platforms: ['express', 'fastify'],
     targets: TARGETS.map((t) => t.id),
     connections: 50,
+    node: process.execPath,
     extraTargets: [],
     noFloor: false,
   };
@@ -114,6 +118,9 @@ function parseArgs(argv: string[]): Args {
       case '--connections':
         args.connections = Math.round(number());
         break;
+      case '--node':
+        args.node = value();
+        break;
       case '--cases':
         args.groups = value().split(',');
         break;
@@ -153,7 +160,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function readUsage(): string {
-  return 'npm run bench -- [--quick] [--only micro|macro] [--json FILE] [--platform express,fastify] [--targets LIST] [--rounds N] [--duration S] [--warmup S] [--connections N] [--cpu-prof [DIR]]';
+  return 'npm run bench -- [--quick] [--only micro|macro] [--json FILE] [--platform express,fastify] [--targets LIST] [--rounds N] [--duration S] [--warmup S] [--connections N] [--node PATH] [--cpu-prof [DIR]]';
 }
 
 // ---- the sink, in its own process so its CPU is nobody's ---------------------------
@@ -164,8 +171,9 @@ interface SinkProcess {
   stop(): Promise<void>;
 }
 
-async function startSinkProcess(): Promise<SinkProcess> {
+async function startSinkProcess(node: string): Promise<SinkProcess> {
   const child: ChildProcess = fork(path.join(here, 'otlp-sink.js'), [], {
+    execPath: node,
     execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -417,6 +425,15 @@ function printChecks(all: TargetCheck[]): void {
   );
 }
 
+/** The bench's own Node (micro, autocannon) and the one the macro targets and the sink run on. */
+function nodeVersions(binary: string): { bench: string; targets: string; targets_binary: string } {
+  const targets =
+    binary === process.execPath
+      ? process.version
+      : execFileSync(binary, ['-p', 'process.version'], { encoding: 'utf8' }).trim();
+  return { bench: process.version, targets, targets_binary: binary };
+}
+
 /** The commit measured, and whether lib/ had uncommitted changes (others edit it concurrently). */
 function gitDescribe(): { commit: string; lib_dirty: boolean } | undefined {
   try {
@@ -447,7 +464,7 @@ async function main(): Promise<void> {
   const quick = args.quick;
   const rounds = args.rounds ?? (quick ? 2 : 4);
   const environment = {
-    node: process.version,
+    node: nodeVersions(args.node),
     platform: `${os.platform()} ${os.arch()}`,
     cpus: os.cpus().length,
     cpu_model: os.cpus()[0]?.model ?? 'unknown',
@@ -459,13 +476,13 @@ async function main(): Promise<void> {
     ? `, commit ${environment.git.commit}${environment.git.lib_dirty ? ' + uncommitted lib/ changes' : ''}`
     : '';
   console.log(
-    `nestjs-tracing bench — node ${environment.node}, ${environment.cpus} CPUs (${environment.cpu_model}), load ${environment.loadavg_at_start.join(' ')}${git}${quick ? ', --quick' : ''}`,
+    `nestjs-tracing bench — node ${environment.node.bench} (bench, micro), ${environment.node.targets} (macro targets, sink), ${environment.cpus} CPUs (${environment.cpu_model}), load ${environment.loadavg_at_start.join(' ')}${git}${quick ? ', --quick' : ''}`,
   );
   if (environment.loadavg_at_start[0]! > environment.cpus * 0.5) {
     console.log('warning: the machine is busy; absolute figures are indicative, ratios (paired per round) less so');
   }
 
-  const sink = await startSinkProcess();
+  const sink = await startSinkProcess(args.node);
   let micro: MicroReport | undefined;
   let macro: MacroReport | undefined;
   try {
@@ -497,6 +514,7 @@ async function main(): Promise<void> {
         firstWarmupSec: Math.max(warmup, quick ? 1.5 : 3),
         durationSec: duration,
         connections: args.connections,
+        node: args.node,
         sink,
         cpuProfDir: args.cpuProf,
         log,
