@@ -7,10 +7,13 @@
  * included (that is when the batch processor exports); the report keeps the median and
  * the spread of the rounds.
  *
- * Also measured here: the floor for the macro benchmark (micro/floor.ts).
+ * Also measured here: one span all-in, created and exported over OTLP to the sink
+ * (micro/all-in.ts), and the floor for the macro benchmark (micro/floor.ts).
  */
 import 'reflect-metadata';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import type { SinkStats } from './otlp-sink.js';
+import { measureAllIn, type AllInReport } from './micro/all-in.js';
 import { globalSdkTracer, rawProvider, startMicroApp, type MicroApp } from './micro/apps.js';
 import type { Case, GroupSetup } from './micro/case.js';
 import { measureFloor, type FloorReport } from './micro/floor.js';
@@ -28,8 +31,11 @@ export interface MicroOptions {
   caseMs: number;
   /** Simulated requests (3 spans each) per round of the floor measurement. */
   floorRequests: number;
+  /** Spans per round and side of the all-in measurement. */
+  allInSpans: number;
   sinkUrl: string;
-  /** Only these groups (request, sync, child, async, observable, unsampled, attrs, reference); default all. */
+  sinkStats: () => Promise<SinkStats>;
+  /** Only these groups (request, sync, child, async, observable, unsampled, attrs, reference, all_in); default all. */
   groups?: string[];
   /** Skip the floor measurement. */
   noFloor?: boolean;
@@ -41,7 +47,8 @@ export interface MicroCaseResult extends Summary {
   group: string;
 }
 
-export interface MicroReport {
+/** The all-in figures (micro/all-in.ts) are there when the all_in group ran. */
+export interface MicroReport extends Partial<AllInReport> {
   unit: 'ns/call';
   rounds: number;
   cases: Record<string, MicroCaseResult>;
@@ -109,6 +116,11 @@ export async function runMicro(options: MicroOptions): Promise<MicroReport> {
     }
     await sampled.tracing.forceFlush();
 
+    let allIn: AllInReport | undefined;
+    if (!options.groups || options.groups.includes('all_in')) {
+      log('micro: one span all-in (@Trace() and raw SDK, OTLP export to the sink)');
+      allIn = await measureAllIn({ ...options, spans: options.allInSpans });
+    }
     let floor: FloorReport | undefined;
     if (!options.noFloor) {
       log('micro: floor (raw SDK, 3 spans per request, OTLP export to the sink)');
@@ -117,6 +129,7 @@ export async function runMicro(options: MicroOptions): Promise<MicroReport> {
     return {
       ...report(all, perRound, options.rounds),
       spans: { expected, exported: exporter.spans },
+      ...allIn,
       floor,
     };
   } finally {

@@ -270,6 +270,19 @@ function printMicro(micro: MicroReport): void {
     );
   }
   console.log(`Sampled micro spans exported: ${micro.spans.exported}/${micro.spans.expected}.`);
+  const lib = micro.span_all_in_ns;
+  const raw = micro.span_all_in_raw_ns;
+  const spans = micro.span_all_in_spans;
+  if (lib && raw && spans) {
+    console.log(
+      `\nOne sampled span all-in (created and exported over OTLP/protobuf to the sink, CPU ns over a plain call): ` +
+        `@Trace() ${f(lib.median)} ns (${range(lib, 0)}), raw SDK ${f(raw.median)} ns (${range(raw, 0)}); ` +
+        `@Trace() ÷ raw ${f(micro.span_all_in_vs_raw!.median, 3)}.`,
+    );
+    console.log(
+      `All-in spans received by the sink: @Trace() ${spans.lib_received}/${spans.expected}, raw SDK ${spans.raw_received}/${spans.expected}.`,
+    );
+  }
 }
 
 function printPlatform(name: string, p: PlatformReport): void {
@@ -491,7 +504,9 @@ async function main(): Promise<void> {
         rounds: args.rounds ?? (quick ? 3 : 7),
         caseMs: quick ? 60 : 200,
         floorRequests: quick ? 1020 : 3060,
+        allInSpans: quick ? 2048 : 8192,
         sinkUrl: sink.url,
+        sinkStats: () => sink.stats(),
         groups: args.groups,
         noFloor: args.noFloor,
         log,
