@@ -80,6 +80,8 @@ export interface TargetReport {
   cpu_ratio: Summary;
   /** CPU µs per request minus untraced's, per round. */
   extra_cpu_us: Summary;
+  /** This target's extra CPU µs per request ÷ raw-otel's, per round: what it costs beyond untraced against the raw SDK by hand. */
+  extra_vs_raw: Summary;
   runs: RunResult[];
 }
 
@@ -90,6 +92,8 @@ export interface PlatformReport {
   extra_cpu_us: number;
   /** untraced CPU/req ÷ nestjs-tracing CPU/req (median of per-round ratios). */
   cpu_ratio: number;
+  /** nestjs-tracing's extra CPU µs per request ÷ raw-otel's (median of per-round ratios), when raw-otel ran. */
+  extra_vs_raw: number;
   /** The raw-SDK-by-hand reference's throughput ratio, when it ran. */
   raw_otel_ratio: number | null;
   /** ratio of each peer measured in the same rounds. */
@@ -301,11 +305,20 @@ async function runPlatform(platform: Platform, options: MacroOptions): Promise<P
     }
 
     const base = runs.get(UNTRACED);
+    const extraOf = (id: string): Summary =>
+      base
+        ? pairedDiff(
+            runs.get(id)!.map((x) => x.cpu_us_per_req),
+            base.map((x) => x.cpu_us_per_req),
+          )
+        : summarize([]);
+    const rawExtra = runs.has(RAW) ? extraOf(RAW).rounds : [];
     const targets: Record<string, TargetReport> = {};
     for (const spec of ran) {
       const r = runs.get(spec.id)!;
       const rps = r.map((x) => x.rps);
       const cpu = r.map((x) => x.cpu_us_per_req);
+      const extra = extraOf(spec.id);
       const totalRequests = r.reduce((sum, x) => sum + x.requests, 0);
       targets[spec.id] = {
         label: spec.label,
@@ -329,12 +342,8 @@ async function runPlatform(platform: Platform, options: MacroOptions): Promise<P
               cpu,
             )
           : summarize([]),
-        extra_cpu_us: base
-          ? pairedDiff(
-              cpu,
-              base.map((x) => x.cpu_us_per_req),
-            )
-          : summarize([]),
+        extra_cpu_us: extra,
+        extra_vs_raw: pairedRatio(extra.rounds, rawExtra),
         runs: r,
       };
     }
@@ -344,6 +353,7 @@ async function runPlatform(platform: Platform, options: MacroOptions): Promise<P
       ratio: targets[OURS]?.ratio.median ?? NaN,
       extra_cpu_us: targets[OURS]?.extra_cpu_us.median ?? NaN,
       cpu_ratio: targets[OURS]?.cpu_ratio.median ?? NaN,
+      extra_vs_raw: targets[OURS]?.extra_vs_raw.median ?? NaN,
       raw_otel_ratio: targets[RAW]?.ratio.median ?? null,
       peers,
       targets,

@@ -294,6 +294,7 @@ function printPlatform(name: string, p: PlatformReport): void {
     f(t.p99_ms.median, 1),
     f(t.cpu_us_per_req.median, 1),
     id === UNTRACED ? '' : f(t.extra_cpu_us.median, 1),
+    id === UNTRACED ? '' : f(t.extra_vs_raw.median, 3),
     id === UNTRACED ? '1' : f(t.ratio.median, 3),
     id === UNTRACED ? '' : range(t.ratio, 2),
     id === UNTRACED ? '1' : f(t.cpu_ratio.median, 3),
@@ -310,6 +311,7 @@ function printPlatform(name: string, p: PlatformReport): void {
         'p99 ms',
         'CPU µs/req',
         'extra µs',
+        'extra ÷ raw',
         'ratio',
         'ratio min–max',
         'CPU ratio',
@@ -326,7 +328,7 @@ function printMacro(macro: MacroReport): void {
     `\n## macro: GET /orders/:id, ${macro.connections} connections, ${macro.rounds} alternating rounds × ${macro.duration_s} s per target ` +
       `(medians)\n` +
       `ratio = req/s ÷ untraced req/s in the same round; CPU ratio = untraced CPU/req ÷ target CPU/req; ` +
-      `extra µs = CPU/req − untraced CPU/req; spans/req = received by the sink per request under load / made by one request alone`,
+      `extra µs = CPU/req − untraced CPU/req; extra ÷ raw = extra µs ÷ raw-otel's extra µs in the same round; spans/req = received by the sink per request under load / made by one request alone`,
   );
   for (const platform of ['express', 'fastify'] as const) {
     const p = macro[platform];
