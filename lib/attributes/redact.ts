@@ -1,4 +1,11 @@
+import type { AttributeValue } from '@opentelemetry/api';
+
 export const REDACTED = '[REDACTED]';
+
+/** What a redacted value becomes, in the value's shape: semconv header attributes are string arrays. */
+export function redacted(value: unknown): AttributeValue {
+  return Array.isArray(value) ? [REDACTED] : REDACTED;
+}
 
 /** Keys remembered per app: attribute keys are few and fixed in code; a flood of made-up keys restarts the memory. */
 const MAX_REMEMBERED = 4096;

@@ -1,6 +1,5 @@
 import type { Logger } from '@nestjs/common';
 import {
-  BatchSpanProcessor,
   ConsoleSpanExporter,
   SimpleSpanProcessor,
   type SpanExporter,
@@ -8,11 +7,11 @@ import {
 } from '@opentelemetry/sdk-trace';
 import type { ResolvedOptions } from '../options/resolve-options.js';
 import type { ExporterOption } from '../options/tracing-options.interface.js';
-import { CountedQueue } from './counted-queue.js';
 import { GuardedExporter } from './guarded-exporter.js';
 import { createJaegerExporter } from './jaeger-exporter.js';
 import { JaegerFileExporter } from './jaeger-file.exporter.js';
 import { createOtlpExporter } from './otlp-exporter.js';
+import { RecordBatcher } from './record-batcher.js';
 import { createZipkinExporter } from './zipkin-exporter.js';
 
 export interface SpanProcessors {
@@ -39,14 +38,7 @@ export async function createSpanProcessors(options: ResolvedOptions, logger: Log
       processors.push(new SimpleSpanProcessor({ exporter: guarded }));
       continue;
     }
-    const batch = new BatchSpanProcessor({
-      exporter: guarded,
-      ...options.batch,
-      // the guard times out first, so the processor never sees a hung export
-      exportTimeoutMillis: options.batch.exportTimeoutMillis + 1000,
-    });
-    // the counted queue drops (and counts) what the batch processor would drop silently
-    processors.push(new CountedQueue(batch, guarded, options.batch.maxQueueSize));
+    processors.push(new RecordBatcher(guarded, options.batch));
   }
   return { processors, exporters };
 }

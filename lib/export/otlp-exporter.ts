@@ -3,12 +3,14 @@ import type { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ResolvedOtlpOptions } from '../options/otlp.js';
 import { otlpGrpcNotInstalled } from '../options/messages.js';
+import { OtlpRecordExporter } from './otlp/otlp-record-exporter.js';
 
 const ownRequire = createRequire(import.meta.url);
 
 /**
- * The OpenTelemetry OTLP exporter for `otlp.protocol`, loaded only when chosen: http/protobuf
- * and http/json ship with this package, grpc is an optional peer (it brings @grpc/grpc-js).
+ * The OTLP exporter for `otlp.protocol`: http/protobuf encodes span records itself (over the
+ * OpenTelemetry exporter's transport); http/json ships with this package and grpc is an
+ * optional peer (it brings @grpc/grpc-js), both loaded only when chosen.
  * What `otlp` leaves unset, the exporter takes from the OTEL_EXPORTER_OTLP_* environment.
  */
 export async function createOtlpExporter(options: ResolvedOtlpOptions, timeoutMillis: number): Promise<SpanExporter> {
@@ -25,8 +27,7 @@ export async function createOtlpExporter(options: ResolvedOtlpOptions, timeoutMi
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
     return new OTLPTraceExporter(config);
   }
-  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
-  return new OTLPTraceExporter(config);
+  return new OtlpRecordExporter(config);
 }
 
 interface GrpcHelpers {

@@ -44,6 +44,9 @@ export interface ResolvedOptions {
   traceOutgoingHttp: boolean;
   attributeValueLengthLimit: number;
   attributeCountLimit: number;
+  /** Events and links kept per span (the oldest go first): OTEL_SPAN_EVENT_COUNT_LIMIT / OTEL_SPAN_LINK_COUNT_LIMIT, as the SDK reads them. */
+  eventCountLimit: number;
+  linkCountLimit: number;
   redact: Redactor;
   /** Lower-case header names to record; empty by default. */
   captureHeaders: { request: string[]; response: string[] };
@@ -140,6 +143,8 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     traceOutgoingHttp: o.traceOutgoingHttp ?? true,
     attributeValueLengthLimit,
     attributeCountLimit: positiveInt('attributeCountLimit', o.attributeCountLimit, 128),
+    eventCountLimit: envCount(env.OTEL_SPAN_EVENT_COUNT_LIMIT),
+    linkCountLimit: envCount(env.OTEL_SPAN_LINK_COUNT_LIMIT),
     redact,
     captureHeaders: resolveCaptureHeaders(o.captureHeaders),
     batch,
@@ -148,6 +153,12 @@ export function resolveOptions(options: TracingModuleOptions = {}, env = process
     exportBackoff,
     shutdownTimeoutMs: positiveInt('shutdownTimeoutMs', o.shutdownTimeoutMs, 5000),
   };
+}
+
+/** A count limit from the environment; what is not a whole number ≥ 0 leaves the SDK's default, 128. */
+function envCount(value: string | undefined): number {
+  const count = Number(value?.trim() || NaN);
+  return Number.isInteger(count) && count >= 0 ? count : 128;
 }
 
 function resolveExporters(option: TracingModuleOptions['exporter'], env: NodeJS.ProcessEnv): ExporterOption[] {

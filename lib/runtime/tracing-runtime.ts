@@ -1,13 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { propagation, trace, type TextMapPropagator, type Tracer, type TracerOptions } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
-import { RedactingSpanProcessor } from '../attributes/redacting-processor.js';
 import { createSpanProcessors } from '../export/create-span-processors.js';
 import type { ExportStats } from '../export/export-stats.js';
 import type { GuardedExporter } from '../export/guarded-exporter.js';
@@ -15,6 +8,7 @@ import { resolveOptions, type ResolvedOptions } from '../options/resolve-options
 import { createPropagator } from '../propagation/create-propagator.js';
 import { TRACER_NAME } from '../tracing.constants.js';
 import { shutdownTimedOut, tracingFault, usingGlobalProvider } from '../options/messages.js';
+import { RecordProvider } from '../pipeline/record-provider.js';
 import { TracingGlobals } from './tracing-globals.js';
 
 /**
@@ -32,7 +26,7 @@ export class TracingRuntime {
     /** True when our parent-based sampler decides, so a child of an unsampled parent can skip the span. */
     readonly ownsSampler: boolean,
     readonly logger: Logger = new Logger('Tracing'),
-    private readonly provider?: TracerProvider,
+    private readonly provider?: RecordProvider,
     private readonly exporters: GuardedExporter[] = [],
     /** What this app's carriers read and write: its `propagators`, or the global one under a preloaded SDK. */
     readonly propagator: TextMapPropagator = propagation,
@@ -49,19 +43,21 @@ export class TracingRuntime {
       return runtime.register(propagator);
     }
     const { processors, exporters } = await createSpanProcessors(options, logger);
-    const provider = new TracerProvider({
+    const provider = new RecordProvider({
       resource: resourceFromAttributes(options.resourceAttributes),
-      sampler: new ParentBasedSampler({
-        root: options.sampleRatio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(options.sampleRatio),
-      }),
-      spanLimits: {
+      sampleRatio: options.sampleRatio,
+      limits: {
         attributeValueLengthLimit: options.attributeValueLengthLimit,
         attributeCountLimit: options.attributeCountLimit,
         attributePerEventCountLimit: options.attributeCountLimit,
         attributePerLinkCountLimit: options.attributeCountLimit,
+        eventCountLimit: options.eventCountLimit,
+        linkCountLimit: options.linkCountLimit,
+        redactor: options.redact,
       },
-      // redaction first, so no exporter sees a value it replaces
-      spanProcessors: [new RedactingSpanProcessor(options.redact), ...options.spanProcessors, ...processors],
+      processors: [...options.spanProcessors, ...processors],
+      // spans start only after the runtime exists
+      onFault: (where, error) => runtime.report(where, error),
     });
     const tracer = provider.getTracer(TRACER_NAME);
     const runtime = new TracingRuntime(tracer, options, true, logger, provider, exporters, propagator);
