@@ -10,10 +10,12 @@ export interface RecordProviderSettings {
   /** Share of new traces recorded, 0..1 (a continued trace follows its parent). */
   sampleRatio: number;
   limits: RecordLimits;
-  /** Run in order on every sampled span: the exporters' batchers and the user's own. */
+  /**
+   * Run in order on every sampled span: the user's own and the exporters' batchers. As in
+   * the SDK, what a processor throws reaches the caller of startSpan() or end(); the
+   * library's own spans are started and ended behind guards that report it.
+   */
   processors: SpanProcessor[];
-  /** Told once per place when a processor throws; the span's caller never is. */
-  onFault(where: string, error: unknown): void;
 }
 
 /**
@@ -28,7 +30,7 @@ export class RecordProvider implements TracerProvider, TracerHome {
   private readonly tracers = new Map<string, RecordTracer>();
   private readonly upperBound: number;
 
-  constructor(private readonly settings: RecordProviderSettings) {
+  constructor(settings: RecordProviderSettings) {
     this.resource = settings.resource;
     this.limits = settings.limits;
     this.processors = settings.processors;
@@ -55,34 +57,15 @@ export class RecordProvider implements TracerProvider, TracerHome {
   }
 
   started(record: SpanRecord, parent: Context): void {
-    for (const processor of this.processors) {
-      try {
-        processor.onStart(record, parent);
-      } catch (error) {
-        this.settings.onFault('a span processor (onStart)', error);
-      }
-    }
+    for (const processor of this.processors) processor.onStart(record, parent);
   }
 
   ending(record: SpanRecord): void {
-    for (const processor of this.processors) {
-      if (processor.onEnding === undefined) continue;
-      try {
-        processor.onEnding(record);
-      } catch (error) {
-        this.settings.onFault('a span processor (onEnding)', error);
-      }
-    }
+    for (const processor of this.processors) processor.onEnding?.(record);
   }
 
   ended(record: SpanRecord): void {
-    for (const processor of this.processors) {
-      try {
-        processor.onEnd(record);
-      } catch (error) {
-        this.settings.onFault('a span processor (onEnd)', error);
-      }
-    }
+    for (const processor of this.processors) processor.onEnd(record);
   }
 
   async forceFlush(): Promise<void> {

@@ -56,8 +56,6 @@ export class TracingRuntime {
         redactor: options.redact,
       },
       processors: [...options.spanProcessors, ...processors],
-      // spans start only after the runtime exists
-      onFault: (where, error) => runtime.report(where, error),
     });
     const tracer = provider.getTracer(TRACER_NAME);
     const runtime = new TracingRuntime(tracer, options, true, logger, provider, exporters, propagator);
