@@ -13,6 +13,9 @@ interface KeyEntry {
   readonly key: Uint8Array;
   /** Whole KeyValue messages (length first) for the primitive values seen with this key. */
   values: Map<unknown, Uint8Array> | undefined;
+  /** The last of them used: most keys come with the same value span after span. */
+  lastValue: unknown;
+  lastPair: Uint8Array | undefined;
 }
 const MIN_INT64 = -(2 ** 63);
 const MAX_INT64 = 2 ** 63;
@@ -39,8 +42,14 @@ export class AttributeWriter {
       const value = attributes[key];
       const entry = this.entry(key);
       w.varint32(tag);
+      if (entry.lastPair !== undefined && entry.lastValue === value) {
+        w.raw(entry.lastPair);
+        continue;
+      }
       const known = entry.values?.get(value);
       if (known !== undefined) {
+        entry.lastValue = value;
+        entry.lastPair = known;
         w.raw(known);
         continue;
       }
@@ -111,7 +120,7 @@ export class AttributeWriter {
       scratch.reset();
       scratch.varint32(0x0a); // KeyValue.key
       scratch.string(key);
-      entry = { key: scratch.finish(), values: new Map() };
+      entry = { key: scratch.finish(), values: new Map(), lastValue: undefined, lastPair: undefined };
       this.keys.set(key, entry);
     }
     return entry;
@@ -119,10 +128,15 @@ export class AttributeWriter {
 
   private remember(entry: KeyEntry, values: Map<unknown, Uint8Array>, value: unknown, start: number): void {
     if (values.size >= MAX_VALUES) {
-      entry.values = undefined; // a value that varies: stop paying for copies that are never reused
+      // a value that varies: stop paying for copies that are never reused
+      entry.values = undefined;
+      entry.lastPair = undefined;
       return;
     }
-    values.set(value, Uint8Array.prototype.slice.call(this.w.buffer, start, this.w.pos));
+    const pair = Uint8Array.prototype.slice.call(this.w.buffer, start, this.w.pos);
+    values.set(value, pair);
+    entry.lastValue = value;
+    entry.lastPair = pair;
   }
 }
 

@@ -14,7 +14,9 @@ export class ProtoWriter {
 
   /** A copy of what was written, for the transport to keep while the writer is reused. */
   finish(): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.buffer, 0, this.pos);
+    const copy = Buffer.allocUnsafe(this.pos);
+    this.buffer.copy(copy, 0, 0, this.pos);
+    return copy;
   }
 
   ensure(bytes: number): void {
@@ -99,21 +101,6 @@ export class ProtoWriter {
     for (let i = 0; i < hex.length; i += 2) {
       buffer[this.pos++] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
     }
-  }
-
-  /** Length-delimited bytes from an id's 32-bit words, each big-endian (the order of its hex digits). */
-  words(words: number[]): void {
-    this.ensure(words.length * 4 + 1);
-    const buffer = this.buffer;
-    let pos = this.pos;
-    buffer[pos++] = words.length * 4;
-    for (const w of words) {
-      buffer[pos++] = w >>> 24;
-      buffer[pos++] = w >>> 16;
-      buffer[pos++] = w >>> 8;
-      buffer[pos++] = w;
-    }
-    this.pos = pos;
   }
 
   bytes(value: Uint8Array): void {

@@ -59,15 +59,21 @@ export class OtlpSpanEncoder {
   private span(span: SpanRecord): void {
     const w = this.w;
     const context = span.context;
-    w.varint32(0x0a);
-    w.words(context.trace.words);
-    w.varint32(0x12);
-    w.words(context.words);
-    this.traceState(context, 0x1a);
     const parent = span.parentSpanContext;
+    // the ids first, in one go: tags, lengths and words, 38 bytes at most
+    w.ensure(38);
+    const buffer = w.buffer;
+    let pos = w.pos;
+    buffer[pos++] = 0x0a;
+    pos = putWords(buffer, pos, context.trace.words);
+    buffer[pos++] = 0x12;
+    pos = putWords(buffer, pos, context.words);
+    w.pos = pos;
+    this.traceState(context, 0x1a);
     if (parent instanceof RecordContext) {
-      w.varint32(0x22);
-      w.words(parent.words);
+      w.ensure(10);
+      w.buffer[w.pos++] = 0x22;
+      w.pos = putWords(w.buffer, w.pos, parent.words);
     } else if (parent?.spanId) {
       w.varint32(0x22);
       w.hexBytes(parent.spanId);
@@ -195,6 +201,19 @@ export class OtlpSpanEncoder {
   }
 }
 
+/** An id as length-delimited bytes: its 32-bit words, each big-endian (the order of its hex digits). */
+function putWords(buffer: Buffer, at: number, words: number[]): number {
+  let pos = at;
+  buffer[pos++] = words.length * 4;
+  for (const w of words) {
+    buffer[pos++] = w >>> 24;
+    buffer[pos++] = w >>> 16;
+    buffer[pos++] = w >>> 8;
+    buffer[pos++] = w;
+  }
+  return pos;
+}
+
 function flags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | HAS_IS_REMOTE | (isRemote ? IS_REMOTE : 0);
 }
@@ -202,6 +221,13 @@ function flags(traceFlags: number, isRemote: boolean | undefined): number {
 /** Spans by resource, then by instrumentation scope, each in the order they came. */
 function group(records: readonly SpanRecord[]): Map<Resource, Map<InstrumentationScope, SpanRecord[]>> {
   const resources = new Map<Resource, Map<InstrumentationScope, SpanRecord[]>>();
+  const first = records[0]?.owner;
+  let sameOwner = first !== undefined;
+  for (let i = 1; sameOwner && i < records.length; i++) sameOwner = records[i]?.owner === first;
+  if (first !== undefined && sameOwner) {
+    // the usual batch: every span from the app's own tracer
+    return resources.set(first.resource, new Map([[first.scope, records as SpanRecord[]]]));
+  }
   for (const record of records) {
     const owner = record.owner;
     let scopes = resources.get(owner.resource);

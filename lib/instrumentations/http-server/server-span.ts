@@ -2,6 +2,7 @@ import { context, createContextKey, ROOT_CONTEXT, SpanKind, trace, type Context,
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordHttpStatus } from '../../engine/span-outcome.js';
 import { withRuntime } from '../../runtime/active-runtime.js';
+import { LIGHT_ROOT } from '../../runtime/light-context.js';
 import type { TracingRuntime } from '../../runtime/tracing-runtime.js';
 import { recordRequestHeaders, recordResponseHeaders } from './captured-headers.js';
 import { isIgnored } from './ignore-rules.js';
@@ -60,15 +61,8 @@ function startServerSpan(runtime: TracingRuntime, req: TracedRequest, res: Serve
   if (span.isRecording()) {
     span.setAttributes(requestAttributes(req, method, path));
     if (runtime.options.captureHeaders.request.length > 0) recordRequestHeaders(span, req, runtime);
-    // 'finish' when the response is sent, 'close' alone when the client went away first
-    let ended = false;
-    const end = (): void => {
-      if (ended) return;
-      ended = true;
-      endServerSpan(span, req, res, method, runtime);
-    };
-    res.once('finish', end);
-    res.once('close', end);
+    // a response closes once it is sent (the tick after 'finish') or when the client went away first
+    res.once('close', () => endServerSpan(span, req, res, method, runtime));
   }
   const ctx = withRuntime(trace.setSpan(parent, span), runtime).setValue(REQUEST, req);
   // Body parsers continue from socket events, which carry no request context.
@@ -79,9 +73,9 @@ function startServerSpan(runtime: TracingRuntime, req: TracedRequest, res: Serve
 /** In any of the app's `propagators`; a malformed or missing one yields a fresh root, never an error. */
 function extractParent(runtime: TracingRuntime, req: IncomingMessage): Context {
   try {
-    return runtime.propagator.extract(ROOT_CONTEXT, req, requestHeaders);
+    return runtime.propagator.extract(LIGHT_ROOT, req, requestHeaders);
   } catch {
-    return ROOT_CONTEXT;
+    return LIGHT_ROOT;
   }
 }
 
