@@ -64,7 +64,10 @@ export class RecordBatcher implements SpanProcessor {
     if (this.exporting !== undefined || this.queue.length === 0) return;
     this.exporting = this.send(this.take()).then(() => {
       this.exporting = undefined;
-      if (this.queue.length > 0 && !this.closed) this.schedule();
+      if (this.closed) return;
+      // a full batch waiting goes now, as the SDK's processor sends it: a burst drains without waiting for turns
+      if (this.queue.length >= this.settings.maxExportBatchSize) this.exportNext();
+      else if (this.queue.length > 0) this.schedule();
     });
   }
 

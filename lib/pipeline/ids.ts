@@ -1,21 +1,48 @@
 import { randomFillSync } from 'node:crypto';
 
 /*
- * Trace and span ids are drawn as 32-bit words from one pool filled by the system's
- * CSPRNG (one native call per 1024 spans instead of per id). A span keeps its id's words,
- * which the OTLP encoder writes as they are, and the hex string the API shows, made from a
- * byte table. An all-zero id is invalid in W3C trace context: its words are drawn again.
+ * Trace and span ids are drawn as 32-bit words from a pool filled by the system's CSPRNG
+ * (one native call per 1024 spans instead of per id). A span keeps its id's words, which
+ * the OTLP encoder writes as they are, and shows hex (made from a byte table) only when
+ * something reads it. An all-zero id is invalid in W3C trace context: it is drawn again.
  */
 
-const pool = new Uint32Array(2048);
-let next = pool.length;
+/** One app's supply of random words (each provider owns one, so no state is shared between apps). */
+export class IdPool {
+  private readonly pool = new Uint32Array(2048);
+  private next = this.pool.length;
 
-function word(): number {
-  if (next === pool.length) {
-    randomFillSync(pool);
-    next = 0;
+  traceWords(): number[] {
+    const a = this.word();
+    const b = this.word();
+    const c = this.word();
+    const d = this.word();
+    if ((a | b | c | d) === 0) return this.traceWords();
+    const words = [0.5, 0.5, 0.5, 0.5]; // a double array whatever the words, so every id array has one element kind
+    words[0] = a;
+    words[1] = b;
+    words[2] = c;
+    words[3] = d;
+    return words;
   }
-  return pool[next++] as number;
+
+  spanWords(): number[] {
+    const a = this.word();
+    const b = this.word();
+    if ((a | b) === 0) return this.spanWords();
+    const words = [0.5, 0.5];
+    words[0] = a;
+    words[1] = b;
+    return words;
+  }
+
+  private word(): number {
+    if (this.next === this.pool.length) {
+      randomFillSync(this.pool);
+      this.next = 0;
+    }
+    return this.pool[this.next++] as number;
+  }
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
@@ -23,30 +50,6 @@ const HEX: string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16)
 /** One word as 8 lowercase hex digits. */
 function hex8(w: number): string {
   return (HEX[w >>> 24] as string) + HEX[(w >>> 16) & 0xff] + HEX[(w >>> 8) & 0xff] + HEX[w & 0xff];
-}
-
-export function newTraceWords(): number[] {
-  const a = word();
-  const b = word();
-  const c = word();
-  const d = word();
-  if ((a | b | c | d) === 0) return newTraceWords();
-  const words = [0.5, 0.5, 0.5, 0.5]; // a double array whatever the words, so every id array has one element kind
-  words[0] = a;
-  words[1] = b;
-  words[2] = c;
-  words[3] = d;
-  return words;
-}
-
-export function newSpanWords(): number[] {
-  const a = word();
-  const b = word();
-  if ((a | b) === 0) return newSpanWords();
-  const words = [0.5, 0.5];
-  words[0] = a;
-  words[1] = b;
-  return words;
 }
 
 /** An id's hex form, as the API shows it. */

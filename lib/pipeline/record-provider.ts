@@ -1,6 +1,7 @@
 import type { Context, Tracer, TracerOptions, TracerProvider } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import { IdPool } from './ids.js';
 import type { RecordLimits } from './limits.js';
 import { RecordTracer, type TracerHome } from './record-tracer.js';
 import type { SpanRecord } from './span-record.js';
@@ -26,6 +27,7 @@ export interface RecordProviderSettings {
 export class RecordProvider implements TracerProvider, TracerHome {
   readonly resource: Resource;
   readonly limits: RecordLimits;
+  readonly ids = new IdPool();
   private readonly processors: SpanProcessor[];
   private readonly tracers = new Map<string, RecordTracer>();
   private readonly upperBound: number;

@@ -14,7 +14,7 @@ import {
 import { isTracingSuppressed, type InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { nowNs, toNs } from './clock.js';
-import { newSpanWords, newTraceWords } from './ids.js';
+import type { IdPool } from './ids.js';
 import { RecordContext, TraceIdentity } from './record-context.js';
 import type { RecordLimits } from './limits.js';
 import { SpanRecord, type RecordOwner } from './span-record.js';
@@ -23,6 +23,7 @@ import { SpanRecord, type RecordOwner } from './span-record.js';
 export interface TracerHome {
   readonly resource: Resource;
   readonly limits: RecordLimits;
+  readonly ids: IdPool;
   /** Whether a new trace (no valid parent) with this id is recorded. */
   sampledRoot(traceWords: number[]): boolean;
   started(record: SpanRecord, parent: Context): void;
@@ -66,13 +67,13 @@ export class RecordTracer implements Tracer, RecordOwner {
       identity = TraceIdentity.fromHex(parentContext.traceId);
       sampled = (parentContext.traceFlags & TraceFlags.SAMPLED) !== 0;
     } else {
-      const words = newTraceWords();
+      const words = this.home.ids.traceWords();
       identity = TraceIdentity.fromWords(words);
       sampled = this.home.sampledRoot(words);
     }
     const traceState = validParent?.traceState;
     const flags = sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
-    const spanContext = new RecordContext(identity, newSpanWords(), flags, traceState);
+    const spanContext = new RecordContext(identity, this.home.ids.spanWords(), flags, traceState);
     if (!sampled) return trace.wrapSpanContext(spanContext);
 
     const startNs = options?.startTime === undefined ? nowNs() : toNs(options.startTime);
