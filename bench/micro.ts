@@ -1,10 +1,10 @@
 /**
  * Micro benchmarks: nanoseconds per call of a method, plain, wrapped by the raw
- * OpenTelemetry API, and decorated with @Trace(), all on the same TracerProvider and
- * BatchSpanProcessor (a Nest app's TracingModule, exporting to an exporter that discards).
+ * OpenTelemetry API, and decorated with @Trace(), all on the same provider and batcher
+ * (a Nest app's TracingModule, exporting to an exporter that discards).
  * Cases run in alternating rounds (groups rotate; within a group, cases take turns in
  * short slices); each round's figure is the process's CPU time / calls, event-loop turns
- * included (that is when the batch processor exports); the report keeps the median and
+ * included (that is when the batcher exports); the report keeps the median and
  * the spread of the rounds.
  *
  * Also measured here: one span all-in, created and exported over OTLP to the sink

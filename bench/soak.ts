@@ -14,7 +14,7 @@
  *   hang     a server accepts and reads every export but never answers
  *   recover  a healthy collector that answers 200 and counts the spans it receives
  *
- * Pipelines: `guarded` is nestjs-tracing as shipped (GuardedExporter, counted queue);
+ * Pipelines: `guarded` is nestjs-tracing as shipped (GuardedExporter, its batcher's counted queue);
  * `stock` is the SDK's BatchSpanProcessor around the stock OTLP exporter with the same
  * batch settings and no guard (registered as the global provider, so TracingModule uses
  * it); `none` traces with no exporter at all, the baseline for the app and load alone.

@@ -1,7 +1,6 @@
 /**
  * The micro cases run in Nest apps with TracingModule, as a user's code does: the same
- * provider, processors (redaction, counted queue, batch processor, export guard) and
- * sampler. Outside a request, traced code reports to the most recently started app.
+ * provider, span records, batcher, export guard and sampler. Outside a request, traced code reports to the most recently started app.
  */
 import { Module, type DynamicModule, type INestApplication, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

@@ -12,7 +12,7 @@ const cpuNow = (): number => {
 
 /**
  * Runs `c` in batches until it has used about `ms` of CPU; returns CPU ns per call over
- * everything, event-loop turns included (that is when the batch processor exports).
+ * everything, event-loop turns included (that is when the batcher exports).
  * CPU time, not wall time: on a shared machine the wall clock also counts the time
  * other processes had the core. Bounded in wall time too (8 × ms).
  */
@@ -32,7 +32,7 @@ export async function timeCase(
     const pending = context.with(c.ctx, c.run, undefined, batch);
     if (pending) await pending;
     calls += batch;
-    // the batch processor exports on the next turns; that time counts too
+    // the batcher exports on the next turns; that time counts too
     await nextTurn();
     cpu = cpuNow() - cpuStart;
     wall = process.hrtime.bigint() - wallStart;
