@@ -48,7 +48,7 @@ export class GuardedExporter implements SpanExporter {
     this.sent = new InFlightExports(inner, timeoutMs);
   }
 
-  /** Where the queue in front of this exporter reports its length (a CountedQueue, once built). */
+  /** Where the queue in front of this exporter reports its length (its RecordBatcher, once built). */
   configure(settings: { queueSize: () => number }): void {
     this.queueSize = settings.queueSize;
   }
